@@ -1,0 +1,42 @@
+/** What the streaming layer walk records for every tar entry. */
+
+export type EntryType =
+  | 'file'
+  | 'dir'
+  | 'symlink'
+  | 'hardlink'
+  | 'char'
+  | 'block'
+  | 'fifo'
+  /** `.wh.NAME`: NAME (given in `path`) is removed from lower layers. */
+  | 'whiteout'
+  /** `.wh..wh..opq`: the directory in `path` hides everything lower layers put in it. */
+  | 'opaque';
+
+export interface LayerEntry {
+  /** Absolute, cleaned path ("/etc/passwd"); for whiteouts the path being removed, for opaque markers the directory. */
+  path: string;
+  type: EntryType;
+  /** Permission bits plus setuid/setgid/sticky (mode & 0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Size as the tar header declares it (0 for anything but regular files). */
+  size: number;
+  /** Seconds since the epoch. */
+  mtime: number;
+  /** Target of a symlink, or the path (absolute, cleaned) a hard link points at. */
+  linkname?: string;
+}
+
+export interface LayerWalk {
+  /** Blob digest (verified). */
+  digest: string;
+  /** sha256 of the uncompressed tar (verified against the config's diff_id when one is given). */
+  diffId: string;
+  /** Bytes of the uncompressed tar stream. */
+  uncompressedSize: number;
+  entries: LayerEntry[];
+  /** Things that were odd but not fatal (duplicate entries, ignored PAX keys...). Already sanitised. */
+  warnings: string[];
+}
