@@ -139,14 +139,14 @@ export function parseReference(input: string): ImageReference {
     case 'oci':
     case 'oci-archive': {
       const { path, tag, digest } = splitPathSelector(input, body, true);
-      const r: ImageReference = { transport: prefix, path };
+      const r: { transport: typeof prefix; path: string; tag?: string; digest?: string } = { transport: prefix, path };
       if (tag !== undefined) r.tag = tag;
       if (digest !== undefined) r.digest = digest;
       return r;
     }
     case 'docker-archive': {
       const { path, tag } = splitPathSelector(input, body, false);
-      const r: ImageReference = { transport: 'docker-archive', path };
+      const r: { transport: 'docker-archive'; path: string; tag?: string } = { transport: 'docker-archive', path };
       if (tag !== undefined) {
         // The selector is a docker reference (`name:tag`), or containers-image's `@N` index form.
         if (!/^@\d+$/.test(tag)) parseDockerReference(tag);

@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { analyzeImage } from '../../core/layers/image-analysis.js';
+import { ContentCache } from '../../core/cache/cache.js';
+import { openImage } from '../../core/sources/open.js';
+import type { OpenOptions } from '../../core/sources/image.js';
+import { formatInspect } from '../format/inspect.js';
+import { progressReporter } from '../progress.js';
+import { collect, parsePlatform } from '../options.js';
+import type { CliIo } from '../io.js';
+
+export interface InspectFlags {
+  platform?: string;
+  json?: boolean;
+  cache: boolean;
+  insecureRegistry?: string[];
+}
+
+export async function runInspect(ref: string, flags: InspectFlags, io: CliIo): Promise<number> {
+  const opts: OpenOptions = {};
+  if (flags.platform) opts.platform = parsePlatform(flags.platform);
+  if (flags.insecureRegistry?.length) opts.insecureRegistries = flags.insecureRegistry;
+  const { image, resolution } = await openImage(ref, opts);
+  try {
+    if (!flags.json) io.err(`vouch: ${resolution.how}: ${image.reference}\n`);
+    const progress = progressReporter();
+    const analysis = await analyzeImage(image, { noCache: !flags.cache, cache: new ContentCache(), onProgress: progress.update }).finally(progress.done);
+    if (flags.json) io.out(`${JSON.stringify({ ...analysis, resolvedBy: resolution.how }, null, 2)}\n`);
+    else io.out(`${formatInspect(analysis, resolution.how)}\n`);
+    return 0;
+  } finally {
+    await image.close();
+  }
+}
+
+export function registerInspect(program: Command, io: CliIo): void {
+  program
+    .command('inspect')
+    .description('show what an image is: manifest, config, layers, files, wasted space, traceability')
+    .argument('<ref>', 'image reference: docker://, oci:, oci-archive:, docker-archive:, docker-daemon:, or a bare path / name')
+    .option('--platform <os/arch[/variant]>', "platform to pick from a multi-platform image (default: the host's)")
+    .option('--json', 'print one JSON object')
+    .option('--no-cache', 'analyse every layer again, ignoring and not writing the cache')
+    .option('--insecure-registry <host>', 'allow plain HTTP to this registry (repeatable); loopback is always allowed', collect)
+    .action(async (ref: string, flags: InspectFlags) => {
+      io.setExitCode(await runInspect(ref, flags, io));
+    });
+}

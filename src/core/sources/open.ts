@@ -1,0 +1,84 @@
+/**
+ * One entry point from a reference string to an Image. A bare argument is
+ * resolved as a developer expects: an existing path is a layout or an archive
+ * (detected by content), otherwise the local Docker daemon if it is reachable
+ * and has that image, otherwise the registry. The caller is always told which
+ * source was used.
+ */
+import { stat } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { VouchError } from '../errors.js';
+import { parseDockerReference, parseReference, formatDockerReference } from '../ref/parse.js';
+import type { ImageReference } from '../ref/types.js';
+import type { Image, OpenOptions } from './image.js';
+import { detectArchiveKind, openDockerArchive, openLayout, openOciArchive } from './archive.js';
+import { openRegistryImage } from './registry/source.js';
+import { daemonHasImage, isDaemonReachable, openDaemonImage } from './daemon.js';
+
+export interface Resolution {
+  /** How a bare argument was resolved, for the user ("path is an OCI layout", "found in the Docker daemon"...). */
+  how: string;
+  reference: ImageReference;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolve a bare argument to a concrete transport, without opening the image. */
+export async function resolveReference(input: string, opts: OpenOptions = {}): Promise<Resolution> {
+  const parsed = parseReference(input);
+  if (parsed.transport !== 'auto') return { how: `transport ${parsed.transport}`, reference: parsed };
+  const looksLikePath = input.startsWith('/') || input.startsWith('./') || input.startsWith('../') || input === '.' || input.endsWith('.tar');
+  if (await exists(input)) {
+    const kind = await detectArchiveKind(input);
+    const path = resolvePath(input);
+    if (kind === 'oci') return { how: 'path is an OCI image layout', reference: { transport: 'oci', path } };
+    if (kind === 'oci-archive') return { how: 'path is an OCI archive', reference: { transport: 'oci-archive', path } };
+    if (kind === 'docker-archive') return { how: 'path is a docker-archive (docker save)', reference: { transport: 'docker-archive', path } };
+    throw new VouchError('INVALID_ARCHIVE', `${input}: not an OCI layout, OCI archive or docker-archive (no index.json or manifest.json)`);
+  }
+  if (looksLikePath) throw new VouchError('NOT_FOUND', `${input}: no such file or directory`);
+  const ref = parseDockerReference(input);
+  const name = formatDockerReference(ref);
+  if (!ref.digest && (await isDaemonReachable(opts)) && (await daemonHasImage(name, opts))) {
+    return { how: 'found in the local Docker daemon', reference: { transport: 'docker-daemon', name } };
+  }
+  return { how: `not a path${ref.digest ? '' : ' nor in the Docker daemon'}: pulling from the registry`, reference: { transport: 'docker', ref } };
+}
+
+export async function openReference(reference: ImageReference, opts: OpenOptions = {}): Promise<Image> {
+  switch (reference.transport) {
+    case 'docker':
+      return openRegistryImage(reference.ref, opts);
+    case 'oci':
+      return openLayout(reference.path, selector(reference), opts);
+    case 'oci-archive':
+      return openOciArchive(reference.path, selector(reference), opts);
+    case 'docker-archive':
+      return openDockerArchive(reference.path, reference.tag === undefined ? {} : { tag: reference.tag }, opts);
+    case 'docker-daemon':
+      return openDaemonImage(reference.name, opts);
+    case 'auto':
+      return (await openImage(reference.input, opts)).image;
+  }
+}
+
+function selector(r: { tag?: string; digest?: string }): { tag?: string; digest?: string } {
+  const s: { tag?: string; digest?: string } = {};
+  if (r.tag !== undefined) s.tag = r.tag;
+  if (r.digest !== undefined) s.digest = r.digest;
+  return s;
+}
+
+/** Resolve and open; returns the image and how the reference was resolved. */
+export async function openImage(input: string, opts: OpenOptions = {}): Promise<{ image: Image; resolution: Resolution }> {
+  const resolution = await resolveReference(input, opts);
+  const image = await openReference(resolution.reference, opts);
+  return { image, resolution };
+}
