@@ -21,7 +21,8 @@ export async function runInspect(ref: string, flags: InspectFlags, io: CliIo): P
   if (flags.insecureRegistry?.length) opts.insecureRegistries = flags.insecureRegistry;
   const { image, resolution } = await openImage(ref, opts);
   try {
-    if (!flags.json) io.err(`vouch: ${resolution.how}: ${image.reference}\n`);
+    // Say where a bare argument was found; an explicit transport needs no telling.
+    if (!flags.json && resolution.how !== `transport ${image.transport}`) io.err(`vouch: ${resolution.how}: ${image.reference}\n`);
     const progress = progressReporter();
     const analysis = await analyzeImage(image, { noCache: !flags.cache, cache: new ContentCache(), onProgress: progress.update }).finally(progress.done);
     if (flags.json) io.out(`${JSON.stringify({ ...analysis, resolvedBy: resolution.how }, null, 2)}\n`);

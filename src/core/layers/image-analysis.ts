@@ -259,39 +259,53 @@ function buildAnalysis(image: Image, walks: LayerWalk[]): ImageAnalysis {
 }
 
 /* Compact cache form of a layer walk: arrays instead of objects (a 100k-entry layer stays a few MB). */
+type EntryExtras = Pick<LayerEntry, 'linkname' | 'devmajor' | 'devminor' | 'xattrs'>;
 interface CompactWalk {
   diffId: string;
   uncompressedSize: number;
+  headerBytes?: number;
   warnings: string[];
-  entries: Array<[string, number, number, number, number, number, number, string?]>;
+  entries: Array<[string, number, number, number, number, number, number, EntryExtras?]>;
 }
 
 const TYPES: EntryType[] = ['file', 'dir', 'symlink', 'hardlink', 'char', 'block', 'fifo', 'whiteout', 'opaque'];
 const TYPE_CODE = new Map(TYPES.map((t, i) => [t, i]));
 
 function toCompact(w: LayerWalk): CompactWalk {
-  return {
+  const c: CompactWalk = {
     diffId: w.diffId,
     uncompressedSize: w.uncompressedSize,
     warnings: w.warnings,
     entries: w.entries.map((e) => {
       const row: CompactWalk['entries'][number] = [e.path, TYPE_CODE.get(e.type)!, e.mode, e.uid, e.gid, e.size, e.mtime];
-      if (e.linkname !== undefined) row.push(e.linkname);
+      if (e.linkname !== undefined || e.devmajor !== undefined || e.devminor !== undefined || e.xattrs !== undefined) {
+        const x: EntryExtras = {};
+        if (e.linkname !== undefined) x.linkname = e.linkname;
+        if (e.devmajor !== undefined) x.devmajor = e.devmajor;
+        if (e.devminor !== undefined) x.devminor = e.devminor;
+        if (e.xattrs !== undefined) x.xattrs = e.xattrs;
+        row.push(x);
+      }
       return row;
     }),
   };
+  if (w.headerBytes !== undefined) c.headerBytes = w.headerBytes;
+  return c;
 }
 
 function fromCompact(digest: string, c: CompactWalk): LayerWalk {
-  return {
+  const w: LayerWalk = {
     digest,
     diffId: c.diffId,
     uncompressedSize: c.uncompressedSize,
     warnings: c.warnings,
     entries: c.entries.map((r) => {
       const e: LayerEntry = { path: r[0], type: TYPES[r[1]]!, mode: r[2], uid: r[3], gid: r[4], size: r[5], mtime: r[6] };
-      if (r[7] !== undefined) e.linkname = r[7];
+      const x = r[7];
+      if (x) Object.assign(e, x);
       return e;
     }),
   };
+  if (c.headerBytes !== undefined) w.headerBytes = c.headerBytes;
+  return w;
 }

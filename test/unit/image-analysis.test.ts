@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDockerArchive } from '../../src/core/sources/archive.js';
+import { analyzeImage, layerWalks } from '../../src/core/layers/image-analysis.js';
+import { ContentCache } from '../../src/core/cache/cache.js';
+import type { Image, Layer } from '../../src/core/sources/image.js';
+
+const diveTar = join(import.meta.dirname, '../fixtures/dive/test-docker-image.tar');
+
+/** Wrap an image so every layer open() is counted: the cache must make a second analysis read none. */
+function counting(image: Image): { image: Image; opens: () => number } {
+  let n = 0;
+  const layers: Layer[] = image.layers.map((l) => ({
+    digest: l.digest,
+    diffId: l.diffId,
+    mediaType: l.mediaType,
+    size: l.size,
+    compression: l.compression,
+    open: () => {
+      n++;
+      return l.open();
+    },
+  }));
+  return { image: Object.assign(Object.create(Object.getPrototypeOf(image) as object) as Image, image, { layers }), opens: () => n };
+}
+
+test('a second analysis of the same image reads no layer; --no-cache reads them all again', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'vouch-ia-'));
+  const cache = new ContentCache(dir);
+  const base = await openDockerArchive(diveTar, {}, {});
+  try {
+    const first = counting(base);
+    const a = await analyzeImage(first.image, { cache });
+    assert.equal(first.opens(), 14);
+    assert.equal(a.efficiency, 0.9844212134184309);
+
+    const second = counting(base);
+    const b = await analyzeImage(second.image, { cache });
+    assert.equal(second.opens(), 0, 'cached analysis must not open any layer');
+    assert.deepEqual(b, a);
+
+    // The per-layer walks are cached too (checks and catalogers read them without the layers).
+    const third = counting(base);
+    const walks = await layerWalks(third.image, { cache });
+    assert.equal(third.opens(), 0);
+    assert.equal(walks.length, 14);
+    assert.equal(walks[0]!.entries.length, 415);
+
+    const fourth = counting(base);
+    const c = await analyzeImage(fourth.image, { cache, noCache: true });
+    assert.equal(fourth.opens(), 14);
+    assert.deepEqual(c, a);
+  } finally {
+    await base.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('progress is reported per layer and in bytes', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'vouch-ia-'));
+  const image = await openDockerArchive(diveTar, {}, {});
+  try {
+    const seen: Array<{ layersDone: number; bytesDone: number }> = [];
+    await analyzeImage(image, { cache: new ContentCache(dir), onProgress: (p) => seen.push(p) });
+    const last = seen.at(-1)!;
+    assert.equal(last.layersDone, 14);
+    assert.equal(last.bytesDone, image.layers.reduce((a, l) => a + l.size, 0));
+    assert.ok(seen.length > 14);
+  } finally {
+    await image.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
