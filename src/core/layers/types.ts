@@ -27,6 +27,11 @@ export interface LayerEntry {
   mtime: number;
   /** Target of a symlink, or the path (absolute, cleaned) a hard link points at. */
   linkname?: string;
+  /** Device numbers of char and block devices. */
+  devmajor?: number;
+  devminor?: number;
+  /** Names of extended attributes set by PAX `SCHILY.xattr.*` records (e.g. "security.capability"). */
+  xattrs?: string[];
 }
 
 export interface LayerWalk {
@@ -39,4 +44,10 @@ export interface LayerWalk {
   entries: LayerEntry[];
   /** Things that were odd but not fatal (duplicate entries, ignored PAX keys...). Already sanitised. */
   warnings: string[];
+  /**
+   * Sum of the sizes declared by every tar header of the layer, duplicates and
+   * rejected entries included: dive's layer size. When absent (e.g. a walk
+   * read back from an older cache) the sum of `entries[].size` is used instead.
+   */
+  headerBytes?: number;
 }

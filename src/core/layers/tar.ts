@@ -1,0 +1,532 @@
+/**
+ * A push-based streaming tar parser: feed it chunks with `write()`, close with
+ * `end()`. It reports each entry's header through a callback and skips file
+ * data by arithmetic alone (no copy, no per-entry stream), so walking a layer
+ * costs little beyond decompressing it. Content is copied only for the entries
+ * the caller asks for, up to a bound.
+ *
+ * Formats: v7, ustar (prefix field), GNU ('L' long name, 'K' long link, base-256
+ * numbers), PAX ('x' per entry, 'g' global). Everything is untrusted: every
+ * failure is a VouchError ('INVALID_TAR' or 'LIMIT_EXCEEDED') naming the tar
+ * (`what`), the entry and the byte offset; memory use is bounded by the limits.
+ */
+import { VouchError } from '../errors.js';
+import { sanitizeLine } from '../util/sanitize.js';
+
+const BLOCK = 512;
+
+/** A header as the archive declares it, after PAX / GNU extensions are applied. Paths are raw (not cleaned). */
+export interface TarHeader {
+  /** Entry name (PAX `path` > GNU 'L' > ustar prefix/name). May contain anything but NUL... unless PAX put one there. */
+  name: string;
+  linkname: string;
+  /** The typeflag character; a NUL typeflag is reported as '0'. */
+  typeflag: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Declared size; the bytes of data that follow (0 for header-only types). */
+  size: number;
+  /** Seconds since the epoch (may be negative or fractional-truncated). */
+  mtime: number;
+  devmajor: number;
+  devminor: number;
+  /** Names of `SCHILY.xattr.*` PAX records (e.g. security.capability), when there are any. */
+  xattrs?: string[];
+  /** Byte offset of the entry's (first) header in the uncompressed stream. */
+  offset: number;
+  /** 0-based index among real entries (metadata headers are not counted). */
+  index: number;
+}
+
+export interface TarParserOptions {
+  /** Names the archive in error messages (e.g. the layer digest). */
+  what?: string;
+  /**
+   * Called for every real entry, in archive order. Return true to have the
+   * entry's content collected and passed to `onContent` once complete.
+   */
+  onEntry: (h: TarHeader) => boolean | void;
+  onContent?: (h: TarHeader, data: Buffer) => void;
+  /** Largest content the parser will collect (default 16 MiB); a larger request is LIMIT_EXCEEDED. */
+  maxContentBytes?: number;
+  /** Largest PAX extended header (default 1 MiB). */
+  maxPaxBytes?: number;
+  /** Longest path or link target, in bytes (default 8 KiB: twice Linux PATH_MAX, and it bounds tree depth). */
+  maxPathBytes?: number;
+}
+
+/** How the archive ended: two zero blocks, one, or none (all three are accepted, as Go's archive/tar does). */
+export type TarEnd = 'marker' | 'single-zero-block' | 'missing';
+
+const enum State {
+  Header,
+  Skip,
+  Collect,
+  Meta,
+  Done,
+}
+
+/** Typeflags whose declared size is not followed by data (as Go's archive/tar treats them). */
+const HEADER_ONLY = new Set(['1', '2', '3', '4', '5', '6']);
+
+interface Overrides {
+  path?: string;
+  linkpath?: string;
+  size?: number;
+  uid?: number;
+  gid?: number;
+  mtime?: number;
+  xattrs?: string[];
+}
+
+export class TarParser {
+  private readonly what: string;
+  private readonly opts: TarParserOptions;
+  private readonly maxContent: number;
+  private readonly maxPax: number;
+  private readonly maxPath: number;
+
+  private state = State.Header;
+  /** Partial header when a block straddles chunks. */
+  private readonly hbuf = Buffer.alloc(BLOCK);
+  private readonly hwords = new Uint32Array(this.hbuf.buffer, this.hbuf.byteOffset, BLOCK / 4);
+  /** A 32-bit view of the current chunk, for the checksum (summing bytes four at a time is the hottest loop). */
+  private words: Uint32Array | null = null;
+  private wordsOf: Buffer | null = null;
+  private hfill = 0;
+  /** Bytes left to skip (data + padding) or to collect. */
+  private remaining = 0;
+  /** Padding to skip after collected data. */
+  private padAfter = 0;
+  private collectBuf: Buffer | null = null;
+  private collectFill = 0;
+  private collectHeader: TarHeader | null = null;
+  /** The entry whose data is being skipped or collected (names it in a truncation error). */
+  private current: TarHeader | null = null;
+  /** Which metadata header is being collected ('x', 'g', 'L', 'K'). */
+  private metaType = '';
+  private metaOffset = 0;
+
+  private global: Overrides = {};
+  private pending: Overrides = {};
+  private gnuLongName: string | undefined;
+  private gnuLongLink: string | undefined;
+  private zeroBlocks = 0;
+  /** Offset of the header that started the current entry (including its metadata headers). */
+  private entryStart = -1;
+
+  /** Bytes consumed so far. */
+  position = 0;
+  /** Real entries seen so far. */
+  entries = 0;
+  /** Set by end(). */
+  endedWith: TarEnd | undefined;
+
+  constructor(opts: TarParserOptions) {
+    this.opts = opts;
+    this.what = opts.what ?? 'tar';
+    this.maxContent = opts.maxContentBytes ?? 16 << 20;
+    this.maxPax = opts.maxPaxBytes ?? 1 << 20;
+    this.maxPath = opts.maxPathBytes ?? 8 << 10;
+  }
+
+  write(chunk: Uint8Array): void {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let pos = 0;
+    const len = buf.length;
+    while (pos < len) {
+      switch (this.state) {
+        case State.Skip: {
+          const n = Math.min(this.remaining, len - pos);
+          pos += n;
+          this.position += n;
+          this.remaining -= n;
+          if (this.remaining === 0) this.state = State.Header;
+          break;
+        }
+        case State.Header: {
+          if (this.hfill === 0 && len - pos >= BLOCK) {
+            // Fast path: parse the header in place, no copy.
+            const off = this.position;
+            this.position += BLOCK;
+            if (this.words === null || this.wordsOf !== buf) this.viewWords(buf);
+            this.onHeaderBlock(buf, pos, off, (buf.byteOffset + pos) % 4 === 0 ? this.words : null);
+            pos += BLOCK;
+          } else {
+            const n = Math.min(BLOCK - this.hfill, len - pos);
+            buf.copy(this.hbuf, this.hfill, pos, pos + n);
+            this.hfill += n;
+            pos += n;
+            this.position += n;
+            if (this.hfill === BLOCK) {
+              this.hfill = 0;
+              this.onHeaderBlock(this.hbuf, 0, this.position - BLOCK, this.hwords);
+            }
+          }
+          break;
+        }
+        case State.Collect:
+        case State.Meta: {
+          const want = this.remaining - this.padAfter;
+          const n = Math.min(want, len - pos);
+          buf.copy(this.collectBuf!, this.collectFill, pos, pos + n);
+          this.collectFill += n;
+          pos += n;
+          this.position += n;
+          this.remaining -= n;
+          if (this.remaining === this.padAfter) this.finishCollect();
+          break;
+        }
+        case State.Done:
+          // Whatever follows the end marker (record padding) is not part of the archive.
+          this.position += len - pos;
+          pos = len;
+          break;
+      }
+    }
+  }
+
+  /** Declares the end of input. Throws when the archive stops inside a header or data. */
+  end(): void {
+    if (this.state === State.Done) return;
+    if (this.hfill !== 0 || this.state !== State.Header) {
+      const h = this.current;
+      const what = h ? `declares ${h.size} bytes but the stream ends at byte ${this.position}` : `stream ends inside a header at byte ${this.position}`;
+      throw this.fail('INVALID_TAR', `truncated archive: ${what}`, h ? h.offset : this.position, h?.name);
+    }
+    if (this.entryStart >= 0) {
+      throw this.fail('INVALID_TAR', `truncated archive: extended header at byte ${this.entryStart} has no entry`, this.entryStart);
+    }
+    this.endedWith = this.zeroBlocks >= 2 ? 'marker' : this.zeroBlocks === 1 ? 'single-zero-block' : 'missing';
+    this.state = State.Done;
+  }
+
+  /** True once the end marker (or end()) has been seen. */
+  get done(): boolean {
+    return this.state === State.Done;
+  }
+
+  private fail(code: 'INVALID_TAR' | 'LIMIT_EXCEEDED', msg: string, offset: number, name?: string): VouchError {
+    const entry = name !== undefined ? ` entry ${JSON.stringify(sanitizeLine(name.slice(0, 200)))}` : '';
+    return new VouchError(code, `${this.what}:${entry} ${msg} (offset ${offset})`);
+  }
+
+  private viewWords(buf: Buffer): void {
+    const start = (4 - (buf.byteOffset % 4)) % 4;
+    this.words = new Uint32Array(buf.buffer, buf.byteOffset + start, (buf.length - start) >>> 2);
+    this.wordsOf = buf;
+  }
+
+  private onHeaderBlock(b: Buffer, o: number, offset: number, words: Uint32Array | null): void {
+    this.current = null;
+    if (isZeroBlock(b, o)) {
+      if (this.entryStart >= 0) throw this.fail('INVALID_TAR', 'zero block after an extended header', offset);
+      this.zeroBlocks++;
+      if (this.zeroBlocks === 2) {
+        this.endedWith = 'marker';
+        this.state = State.Done;
+      }
+      return;
+    }
+    if (this.zeroBlocks > 0) {
+      // Go's archive/tar refuses a lone zero block followed by data: it is not an end marker and not a header.
+      throw this.fail('INVALID_TAR', 'a single zero block followed by more data', offset);
+    }
+    if (!checksumOk(b, o, words)) throw this.fail('INVALID_TAR', 'header checksum mismatch (not a tar header)', offset);
+    if (this.entryStart < 0) this.entryStart = offset;
+
+    const rawType = b[o + 156]!;
+    let typeflag = rawType === 0 ? '0' : String.fromCharCode(rawType);
+    const size = this.num(b, o, 124, 12, 'size', offset);
+
+    if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+      const limit = typeflag === 'x' || typeflag === 'g' ? this.maxPax : this.maxPath;
+      if (size > limit) {
+        throw this.fail('LIMIT_EXCEEDED', `${typeflag === 'x' || typeflag === 'g' ? 'PAX' : 'GNU long name'} header of ${size} bytes exceeds the limit of ${limit}`, offset);
+      }
+      this.metaType = typeflag;
+      this.metaOffset = offset;
+      this.startCollect(size, State.Meta);
+      return;
+    }
+
+    // A real entry: merge global PAX < header fields < GNU long names < per-entry PAX (Go's precedence for the name is GNU over PAX; we follow Go).
+    // "ustar" magic (0x75 0x73 0x74 0x61 0x72); without it this is a v7 header.
+    const ustar = b[o + 257] === 0x75 && b[o + 258] === 0x73 && b[o + 259] === 0x74 && b[o + 260] === 0x61 && b[o + 261] === 0x72;
+    const gnu = ustar && b[o + 262] === 0x20; // "ustar  \0": old GNU format, no prefix field
+    let name = cString(b, o, 100);
+    if (ustar && !gnu) {
+      const prefix = cString(b, o + 345, 155);
+      if (prefix !== '') name = `${prefix}/${name}`;
+    }
+    let linkname = cString(b, o + 157, 100);
+    const p = this.pending;
+    const g = this.global;
+    if (g.path !== undefined) name = g.path;
+    if (g.linkpath !== undefined) linkname = g.linkpath;
+    if (p.path !== undefined) name = p.path;
+    if (p.linkpath !== undefined) linkname = p.linkpath;
+    if (this.gnuLongName !== undefined) name = this.gnuLongName;
+    if (this.gnuLongLink !== undefined) linkname = this.gnuLongLink;
+    // Old archives mark directories with a NUL typeflag and a trailing slash (Go's archive/tar reads them so).
+    if (rawType === 0 && name.endsWith('/')) typeflag = '5';
+
+    const h: TarHeader = {
+      name,
+      linkname,
+      typeflag,
+      mode: this.num(b, o, 100, 8, 'mode', offset),
+      uid: p.uid ?? g.uid ?? this.num(b, o, 108, 8, 'uid', offset),
+      gid: p.gid ?? g.gid ?? this.num(b, o, 116, 8, 'gid', offset),
+      size: p.size ?? g.size ?? size,
+      mtime: p.mtime ?? g.mtime ?? this.num(b, o, 136, 12, 'mtime', offset),
+      devmajor: ustar ? this.num(b, o, 329, 8, 'devmajor', offset) : 0,
+      devminor: ustar ? this.num(b, o, 337, 8, 'devminor', offset) : 0,
+      offset: this.entryStart,
+      index: this.entries,
+    };
+    const xattrs = p.xattrs ?? g.xattrs;
+    if (xattrs) h.xattrs = xattrs;
+    this.pending = {};
+    this.gnuLongName = undefined;
+    this.gnuLongLink = undefined;
+    this.entryStart = -1;
+    this.entries++;
+
+    // A UTF-16 length a third of the bound cannot exceed it in UTF-8: skip the byte count for ordinary names.
+    if ((h.name.length * 3 > this.maxPath && Buffer.byteLength(h.name) > this.maxPath) || (h.linkname.length * 3 > this.maxPath && Buffer.byteLength(h.linkname) > this.maxPath)) {
+      throw this.fail('LIMIT_EXCEEDED', `path longer than ${this.maxPath} bytes`, h.offset, h.name.slice(0, 100));
+    }
+
+    const dataSize = HEADER_ONLY.has(typeflag) ? 0 : h.size;
+    this.current = h;
+    const wantsContent = this.opts.onEntry(h) === true;
+    if (wantsContent && this.opts.onContent) {
+      if (dataSize > this.maxContent) {
+        throw this.fail('LIMIT_EXCEEDED', `content of ${dataSize} bytes exceeds the collection limit of ${this.maxContent}`, h.offset, h.name);
+      }
+      this.collectHeader = h;
+      this.startCollect(dataSize, State.Collect);
+    } else {
+      this.remaining = dataSize + padding(dataSize);
+      this.state = this.remaining > 0 ? State.Skip : State.Header;
+    }
+  }
+
+  /** A numeric header field, or INVALID_TAR naming it. */
+  private num(b: Buffer, o: number, at: number, width: number, field: string, offset: number): number {
+    const v = parseNumeric(b, o + at, width);
+    if (v < 0) throw this.fail('INVALID_TAR', `invalid ${field} field`, offset);
+    return v;
+  }
+
+  private startCollect(size: number, state: State): void {
+    this.collectBuf = Buffer.allocUnsafe(size);
+    this.collectFill = 0;
+    this.padAfter = padding(size);
+    this.remaining = size + this.padAfter;
+    this.state = state;
+    if (size === 0) this.finishCollect();
+  }
+
+  private finishCollect(): void {
+    const data = this.collectBuf!;
+    const wasMeta = this.state === State.Meta;
+    this.collectBuf = null;
+    this.state = this.remaining > 0 ? State.Skip : State.Header;
+    if (wasMeta) {
+      this.applyMeta(data);
+    } else {
+      const h = this.collectHeader!;
+      this.collectHeader = null;
+      this.opts.onContent!(h, data);
+    }
+  }
+
+  private applyMeta(data: Buffer): void {
+    switch (this.metaType) {
+      case 'L':
+        this.gnuLongName = cString(data, 0, data.length);
+        break;
+      case 'K':
+        this.gnuLongLink = cString(data, 0, data.length);
+        break;
+      case 'x':
+        this.pending = parsePax(data, this.pending, (m) => this.fail('INVALID_TAR', `PAX header: ${m}`, this.metaOffset));
+        break;
+      case 'g':
+        this.global = parsePax(data, this.global, (m) => this.fail('INVALID_TAR', `PAX global header: ${m}`, this.metaOffset));
+        // A global header stands alone; it does not start an entry.
+        this.entryStart = -1;
+        break;
+    }
+  }
+}
+
+function padding(size: number): number {
+  const r = size % BLOCK;
+  return r === 0 ? 0 : BLOCK - r;
+}
+
+function isZeroBlock(b: Buffer, o: number): boolean {
+  for (let i = o; i < o + BLOCK; i += 4) {
+    if (b.readUInt32LE(i) !== 0) return false;
+  }
+  return true;
+}
+
+/**
+ * The header checksum: unsigned byte sum with the checksum field read as
+ * spaces (old signed sums accepted too). `words` is a 32-bit view of `b` whose
+ * element 0 starts at the first 4-aligned byte of `b`, usable when `o` is aligned.
+ */
+function checksumOk(b: Buffer, o: number, words: Uint32Array | null): boolean {
+  const stored = parseNumeric(b, o + 148, 8);
+  if (stored < 0) return false;
+  let sum = 0;
+  if (words !== null) {
+    // SWAR: two accumulators of 16-bit lanes; 128 words × 255 per lane cannot overflow a lane.
+    const first = ((b.byteOffset + o) >>> 2) - Math.ceil(b.byteOffset / 4);
+    let lo = 0;
+    let hi = 0;
+    for (let i = first, end = first + BLOCK / 4; i < end; i++) {
+      const w = words[i]!;
+      lo += w & 0x00ff00ff;
+      hi += (w >>> 8) & 0x00ff00ff;
+    }
+    sum = (lo & 0xffff) + (lo >>> 16) + (hi & 0xffff) + (hi >>> 16);
+  } else {
+    for (let i = o, end = o + BLOCK; i < end; i++) sum += b[i]!;
+  }
+  let field = 0;
+  for (let i = o + 148; i < o + 156; i++) field += b[i]!;
+  const unsigned = sum - field + 8 * 0x20;
+  if (stored === unsigned) return true;
+  let signed = 0;
+  for (let i = o, end = o + BLOCK; i < end; i++) {
+    const c = i >= o + 148 && i < o + 156 ? 0x20 : b[i]!;
+    signed += c > 127 ? c - 256 : c;
+  }
+  return stored === signed;
+}
+
+/** NUL-terminated string of at most `width` bytes. */
+function cString(b: Buffer, o: number, width: number): string {
+  let end = o;
+  const max = o + width;
+  while (end < max && b[end] !== 0) end++;
+  return b.toString('utf8', o, end);
+}
+
+/**
+ * A numeric field: octal ASCII (leading spaces/NULs, ended by space or NUL), or
+ * GNU base-256 when the high bit of the first byte is set. Returns -1 for
+ * anything invalid, negative or beyond a safe integer (no closure per call:
+ * this runs seven times per header).
+ */
+function parseNumeric(b: Buffer, o: number, width: number): number {
+  const first = b[o]!;
+  if (first & 0x80) {
+    if (first === 0xff) return -1; // negative base-256
+    let v = first & 0x7f;
+    for (let i = 1; i < width; i++) {
+      v = v * 256 + b[o + i]!;
+      if (v > Number.MAX_SAFE_INTEGER) return -1;
+    }
+    return v;
+  }
+  let i = o;
+  const end = o + width;
+  while (i < end && (b[i] === 0x20 || b[i] === 0)) i++;
+  let v = 0;
+  for (; i < end; i++) {
+    const c = b[i]!;
+    if (c === 0x20 || c === 0) break;
+    if (c < 0x30 || c > 0x37) return -1;
+    v = v * 8 + (c - 0x30);
+  }
+  // After the terminator only spaces/NULs may follow.
+  for (; i < end; i++) if (b[i] !== 0x20 && b[i] !== 0) return -1;
+  return v > Number.MAX_SAFE_INTEGER ? -1 : v;
+}
+
+/** Parses PAX records ("LEN key=value\n") into a copy of `into`. An empty value deletes the key. */
+function parsePax(data: Buffer, into: Overrides, err: (msg: string) => VouchError): Overrides {
+  const out: Overrides = { ...into };
+  let pos = 0;
+  while (pos < data.length) {
+    if (data[pos] === 0) break; // NUL padding after the last record (seen in the wild)
+    let len = 0;
+    let i = pos;
+    while (i < data.length && data[i] !== 0x20) {
+      const c = data[i]!;
+      if (c < 0x30 || c > 0x39 || i - pos > 8) throw err('malformed record length');
+      len = len * 10 + (c - 0x30);
+      i++;
+    }
+    if (i >= data.length || len < i - pos + 4 || pos + len > data.length) throw err('record length out of bounds');
+    const recEnd = pos + len;
+    if (data[recEnd - 1] !== 0x0a) throw err('record does not end with a newline');
+    const eq = data.indexOf(0x3d, i + 1);
+    if (eq < 0 || eq >= recEnd - 1 || eq === i + 1) throw err('record without key=value');
+    const key = data.toString('utf8', i + 1, eq);
+    const raw = data.subarray(eq + 1, recEnd - 1);
+    applyPax(out, key, raw, err);
+    pos = recEnd;
+  }
+  return out;
+}
+
+function applyPax(out: Overrides, key: string, raw: Buffer, err: (msg: string) => VouchError): void {
+  const empty = raw.length === 0;
+  const str = (): string => raw.toString('utf8');
+  const int = (): number => {
+    const s = str();
+    if (!/^[0-9]{1,16}$/.test(s)) throw err(`invalid ${key} ${JSON.stringify(sanitizeLine(s.slice(0, 40)))}`);
+    const v = Number(s);
+    if (!Number.isSafeInteger(v)) throw err(`${key} out of range`);
+    return v;
+  };
+  switch (key) {
+    case 'path':
+      if (empty) delete out.path;
+      else out.path = str();
+      break;
+    case 'linkpath':
+      if (empty) delete out.linkpath;
+      else out.linkpath = str();
+      break;
+    case 'size':
+      if (empty) delete out.size;
+      else out.size = int();
+      break;
+    case 'uid':
+      if (empty) delete out.uid;
+      else out.uid = int();
+      break;
+    case 'gid':
+      if (empty) delete out.gid;
+      else out.gid = int();
+      break;
+    case 'mtime': {
+      if (empty) {
+        delete out.mtime;
+        break;
+      }
+      const s = str();
+      if (!/^-?[0-9]{1,16}(\.[0-9]*)?$/.test(s)) throw err(`invalid mtime ${JSON.stringify(sanitizeLine(s.slice(0, 40)))}`);
+      out.mtime = Math.trunc(Number(s));
+      break;
+    }
+    default:
+      if (key.startsWith('SCHILY.xattr.')) {
+        const name = key.slice('SCHILY.xattr.'.length);
+        const list = (out.xattrs ?? []).filter((x) => x !== name);
+        if (!empty) list.push(name);
+        out.xattrs = list.length > 0 ? list : undefined;
+        if (!out.xattrs) delete out.xattrs;
+      }
+    // Other keys (atime, ctime, uname, gname, charset, GNU.sparse.*) do not change what we record.
+  }
+}
