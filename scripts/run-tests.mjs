@@ -1,28 +1,37 @@
 #!/usr/bin/env node
-// Runs every compiled test (dist/test/**/*.test.js, sorted) with node's own test
-// runner under the node running this script, and exits with its exit code. The
-// spec reporter closes with the summary lines CI reads (ℹ tests N / ℹ pass N / ℹ fail N).
-// Extra arguments are passed to `node --test` (e.g. --test-name-pattern=...).
+// Runs every test (test/**/*.test.ts, sorted) with node's own test runner under
+// the node running this script, TypeScript loaded through tsx, and exits with the
+// runner's exit code. Tests run from source so that fixtures resolve beside them;
+// `npm test` type-checks and compiles first (the CLI tests spawn dist/ when built).
+// The spec reporter closes with the summary lines CI reads (ℹ tests N / ℹ pass N / ℹ fail N).
+// Extra arguments are passed to `node --test` (e.g. --test-name-pattern=...), and
+// arguments that name test files or folders narrow the run to them.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const walk = (dir) =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? walk(join(dir, e.name)) : e.isFile() && e.name.endsWith('.test.js') ? [join(dir, e.name)] : [],
+    e.isDirectory() ? walk(join(dir, e.name)) : e.isFile() && e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
   );
-let files = [];
-try {
-  files = walk(join(root, 'dist', 'test')).map((f) => relative(root, f)).sort();
-} catch {}
+const args = process.argv.slice(2);
+const targets = args.filter((a) => !a.startsWith('-'));
+const extra = args.filter((a) => a.startsWith('-'));
+const roots = targets.length ? targets.map((t) => resolve(t)) : [join(root, 'test')];
+const files = roots
+  .flatMap((t) => (statSync(t).isDirectory() ? walk(t) : [t]))
+  .map((f) => relative(root, f))
+  .sort();
 if (files.length === 0) {
-  console.error('run-tests: no dist/test/**/*.test.js; run `npm run build` first');
+  console.error('run-tests: no test/**/*.test.ts found');
   process.exit(2);
 }
-const extra = process.argv.slice(2);
 const reporter = extra.some((a) => a.startsWith('--test-reporter')) ? [] : ['--test-reporter=spec'];
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...reporter, ...extra, ...files], { cwd: root, stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...reporter, ...extra, ...files], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (r.error) console.error(`run-tests: ${r.error.message}`);
 process.exit(r.status ?? 1);

@@ -12,7 +12,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { VouchError } from '../../src/core/errors.js';
 import { RegistryClient } from '../../src/core/sources/registry/client.js';
 import { anonymousCredentials, dockerConfigCredentials } from '../../src/core/sources/registry/credentials.js';
-import { parsePlatform } from '../../src/core/sources/registry/platform.js';
+import { parsePlatform } from '../../src/core/oci/manifest.js';
 import { openRegistryImage } from '../../src/core/sources/registry/source.js';
 import { writeMiniLayout, type MiniLayout } from '../helpers/mini-layout.js';
 import { inCI, registryUnavailable, startRegistry, which, type TestRegistry } from '../helpers/registry.js';

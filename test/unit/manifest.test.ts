@@ -7,12 +7,14 @@ import { MediaType } from '../../src/core/oci/mediatypes.js';
 import {
   MAX_MANIFEST_BYTES,
   defaultPlatform,
+  formatPlatform,
   hostPlatform,
   normalizePlatform,
   parseConfig,
   parseManifest,
   parseOciLayoutFile,
   parsePlatform,
+  platformMatches,
   selectPlatform,
   validateDescriptor,
 } from '../../src/core/oci/manifest.js';
@@ -260,4 +262,45 @@ test('platform helpers', () => {
   if (process.platform === 'linux') assert.equal(h.os, 'linux');
   if (h.architecture === 'arm64') assert.equal(h.variant, 'v8');
   assert.equal(defaultPlatform().os, 'linux');
+});
+
+test('platform normalisation: arm64 variant spellings, arm numeric variants, i686', () => {
+  for (const variant of [undefined, '8', 'v8', 'v8.0', '8.0']) {
+    assert.deepEqual(normalizePlatform({ os: 'linux', architecture: 'aarch64', ...(variant ? { variant } : {}) }), { os: 'linux', architecture: 'arm64', variant: 'v8' }, String(variant));
+  }
+  assert.deepEqual(normalizePlatform({ os: 'linux', architecture: 'arm64', variant: '9.0' }), { os: 'linux', architecture: 'arm64', variant: 'v9' });
+  assert.deepEqual(normalizePlatform({ os: 'linux', architecture: 'arm', variant: '6' }), { os: 'linux', architecture: 'arm', variant: 'v6' });
+  assert.deepEqual(normalizePlatform({ os: 'linux', architecture: 'i686' }), { os: 'linux', architecture: '386' });
+});
+
+test('platformMatches: docker rules (arm64 v8 both ways, arm/v7 runs v6, never the other way)', () => {
+  assert.ok(platformMatches({ os: 'linux', architecture: 'arm64' }, { os: 'linux', architecture: 'arm64', variant: 'v8' }));
+  assert.ok(platformMatches({ os: 'linux', architecture: 'arm64', variant: 'v8' }, { os: 'linux', architecture: 'arm64' }));
+  assert.ok(!platformMatches({ os: 'linux', architecture: 'arm64', variant: 'v9' }, { os: 'linux', architecture: 'arm64' }));
+  assert.ok(!platformMatches({ os: 'linux', architecture: 'amd64' }, { os: 'windows', architecture: 'amd64' }));
+  assert.ok(platformMatches({ os: 'linux', architecture: 'arm', variant: 'v7' }, { os: 'linux', architecture: 'arm', variant: 'v6' }), 'v7 runs v6');
+  assert.ok(!platformMatches({ os: 'linux', architecture: 'arm', variant: 'v6' }, { os: 'linux', architecture: 'arm', variant: 'v7' }));
+});
+
+test('selectPlatform: arm/v8 falls back to v7; attestations by annotation and foreign artifacts are skipped', () => {
+  const idx = index(
+    desc({ os: 'linux', architecture: 'arm', variant: 'v6' }, 1),
+    desc({ os: 'linux', architecture: 'arm', variant: 'v7' }, 2),
+    desc({ os: 'linux', architecture: 'amd64' }, 3, { 'vnd.docker.reference.type': 'attestation-manifest' }),
+    { ...desc({ os: 'linux', architecture: 'amd64' }, 4), mediaType: 'application/vnd.cncf.helm.config.v1+json' },
+  );
+  assert.equal(selectPlatform(idx, { os: 'linux', architecture: 'arm', variant: 'v8' }).digest, idx.manifests[1]!.digest);
+  assert.throws(() => selectPlatform(idx, { os: 'linux', architecture: 'amd64' }, 'x'), {
+    code: 'PLATFORM_NOT_FOUND',
+    message: /^x: no manifest for platform linux\/amd64 \(available: linux\/arm\/v6, linux\/arm\/v7\)$/,
+  });
+});
+
+test('platform strings: parsePlatform is case-insensitive and explains itself; formatPlatform is one safe line', () => {
+  assert.deepEqual(parsePlatform(' Linux/ARM64/V8 '), { os: 'linux', architecture: 'arm64', variant: 'v8' });
+  assert.throws(() => parsePlatform('linux'), (e: unknown) => e instanceof VouchError && e.code === 'USAGE' && e.exitCode === 2 && /^--platform "linux": expected os\/arch\[\/variant\], e\.g\. linux\/amd64/.test(e.message));
+  assert.throws(() => parsePlatform('linux/amd64/v1/x'), { code: 'USAGE' });
+  assert.equal(formatPlatform({ os: 'linux', architecture: 'amd\u001b[31m64\n' }), 'linux/amd?[31m64?');
+  const idx = index(desc({ os: 'linux', architecture: 'evil\u001b[2J' }, 1));
+  assert.throws(() => selectPlatform(idx, { os: 'linux', architecture: 'amd64' }), (e: unknown) => e instanceof VouchError && !/\u001b/.test(e.message));
 });

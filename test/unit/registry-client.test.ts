@@ -9,7 +9,7 @@ import type { DockerReference } from '../../src/core/ref/types.js';
 import { RegistryClient, nextLink } from '../../src/core/sources/registry/client.js';
 import { anonymousCredentials, staticCredentials } from '../../src/core/sources/registry/credentials.js';
 import { backoffDelay, DEFAULT_RETRY, parseRetryAfter } from '../../src/core/sources/registry/http.js';
-import { normalizePlatform, parsePlatform, platformMatches, selectPlatform } from '../../src/core/sources/registry/platform.js';
+import { parsePlatform } from '../../src/core/oci/manifest.js';
 import { openRegistryImage } from '../../src/core/sources/registry/source.js';
 
 const FAST = { baseDelayMs: 5, maxDelayMs: 20 };
@@ -470,16 +470,31 @@ describe('registry client against a fake registry', () => {
     };
     const open = () => openRegistryImage(refTo(fake, 'team/app', 'v1'), { credentials: anonymousCredentials(), retry: FAST });
     serve({ schemaVersion: 3 });
-    await rejectsWith(open(), 'INVALID_MANIFEST', /schemaVersion is 3, expected 2/);
+    await rejectsWith(open(), 'INVALID_MANIFEST', /schemaVersion: expected 2, got the number 3/);
     serve({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: MediaType.OciConfig, digest: 'sha256:zz', size: 1 }, layers: [] });
     await rejectsWith(open(), 'INVALID_MANIFEST', /config\.digest/);
     serve({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: MediaType.OciConfig, digest: img.config.digest, size: 1 }, layers: {} });
-    await rejectsWith(open(), 'INVALID_MANIFEST', /layers is not an array/);
-    serve({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: img.config.digest, size: 1 }, layers: [] });
+    await rejectsWith(open(), 'INVALID_MANIFEST', /layers: expected an array/);
+    const chart = { mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip', digest: img.layer.digest, size: img.layer.bytes.length };
+    serve({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: img.config.digest, size: 1 }, layers: [chart] });
     await rejectsWith(open(), 'UNSUPPORTED_MEDIA_TYPE', /not a container image/);
     serve({ schemaVersion: 1, name: 'x' });
     await rejectsWith(open(), 'UNSUPPORTED_MEDIA_TYPE', /schema 1/);
     fake.hook = undefined;
+  });
+
+  test('a generic Content-Type leaves the document to say what it is', async () => {
+    const doc = JSON.parse(img.manifest.bytes.toString('utf8')) as Record<string, unknown>;
+    delete doc.mediaType;
+    const bare = blob(JSON.stringify(doc));
+    for (const type of ['application/json', 'text/plain', '']) {
+      fake.manifests.set('team/bare:v1', { body: bare.bytes, type });
+      const image = await openRegistryImage(refTo(fake, 'team/bare', 'v1'), { credentials: anonymousCredentials(), retry: FAST });
+      assert.equal(image.digest, bare.digest, type);
+      assert.equal(image.mediaType, MediaType.OciManifest, type);
+    }
+    fake.manifests.set('team/bare:v1', { body: img.manifest.bytes, type: MediaType.OciIndex });
+    await rejectsWith(openRegistryImage(refTo(fake, 'team/bare', 'v1'), { credentials: anonymousCredentials(), retry: FAST }), 'INVALID_MANIFEST', /mediaType: document says .* but it was described as/);
   });
 
   test('index: host platform by default, --platform selection, attestations skipped', async () => {
@@ -508,7 +523,7 @@ describe('registry client against a fake registry', () => {
     assert.deepEqual(a.platform, { os: 'linux', architecture: 'arm64', variant: 'v8' });
     const b = await openRegistryImage(refTo(fake, 'multi/app', 'latest'), { ...opts, platform: parsePlatform('linux/amd64') });
     assert.equal(b.digest, amd.manifest.digest);
-    await rejectsWith(openRegistryImage(refTo(fake, 'multi/app', 'latest'), { ...opts, platform: parsePlatform('linux/s390x') }), 'PLATFORM_NOT_FOUND', /no image for platform linux\/s390x; available: linux\/amd64, linux\/arm64$/);
+    await rejectsWith(openRegistryImage(refTo(fake, 'multi/app', 'latest'), { ...opts, platform: parsePlatform('linux/s390x') }), 'PLATFORM_NOT_FOUND', /no manifest for platform linux\/s390x \(available: linux\/amd64, linux\/arm64\)$/);
     const host = await openRegistryImage(refTo(fake, 'multi/app', 'latest'), opts);
     if (process.arch === 'x64') assert.equal(host.digest, amd.manifest.digest);
     if (process.arch === 'arm64') assert.equal(host.digest, arm.manifest.digest);
@@ -564,37 +579,6 @@ describe('registry client against a fake registry', () => {
     const client = new RegistryClient(fake.host, { credentials: anonymousCredentials() });
     await rejectsWith(client.getManifest('../etc', 'v1'), 'INVALID_REFERENCE', /invalid repository name/);
     await rejectsWith(client.getManifest('a/b', 'v1/../../x'), 'INVALID_REFERENCE', /invalid tag or digest/);
-  });
-});
-
-describe('platform matching (docker rules)', () => {
-  test('normalisation: arm64 default variant v8, aliases', () => {
-    assert.deepEqual(normalizePlatform({ os: 'linux', architecture: 'aarch64' }), { os: 'linux', architecture: 'arm64', variant: 'v8' });
-    assert.deepEqual(normalizePlatform({ os: 'Linux', architecture: 'x86_64' }), { os: 'linux', architecture: 'amd64', variant: 'v1' });
-    assert.deepEqual(normalizePlatform({ os: 'linux', architecture: 'armhf' }), { os: 'linux', architecture: 'arm', variant: 'v7' });
-    assert.deepEqual(normalizePlatform({ os: 'linux', architecture: 'arm', variant: '6' }), { os: 'linux', architecture: 'arm', variant: 'v6' });
-  });
-  test('matching', () => {
-    assert.ok(platformMatches({ os: 'linux', architecture: 'arm64' }, { os: 'linux', architecture: 'arm64', variant: 'v8' }));
-    assert.ok(platformMatches({ os: 'linux', architecture: 'arm64', variant: 'v8' }, { os: 'linux', architecture: 'arm64' }));
-    assert.ok(!platformMatches({ os: 'linux', architecture: 'arm64', variant: 'v9' }, { os: 'linux', architecture: 'arm64' }));
-    assert.ok(!platformMatches({ os: 'linux', architecture: 'amd64' }, { os: 'windows', architecture: 'amd64' }));
-    assert.ok(platformMatches({ os: 'linux', architecture: 'arm', variant: 'v7' }, { os: 'linux', architecture: 'arm', variant: 'v6' }), 'v7 runs v6');
-    assert.ok(!platformMatches({ os: 'linux', architecture: 'arm', variant: 'v6' }, { os: 'linux', architecture: 'arm', variant: 'v7' }));
-  });
-  test('selection prefers exact variants and skips attestations', () => {
-    const d = (architecture: string, variant?: string, extra: object = {}) => ({
-      mediaType: MediaType.OciManifest,
-      digest: digestOf(Buffer.from(`${architecture}${variant}`)),
-      size: 1,
-      platform: { os: 'linux', architecture, ...(variant ? { variant } : {}) },
-      ...extra,
-    });
-    const list = [d('arm', 'v6'), d('arm', 'v7'), { ...d('unknown'), platform: { os: 'unknown', architecture: 'unknown' } }, d('amd64', undefined, { annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } })];
-    assert.equal(selectPlatform(list, { os: 'linux', architecture: 'arm', variant: 'v7' }, 'x').platform!.variant, 'v7');
-    assert.equal(selectPlatform(list, { os: 'linux', architecture: 'arm', variant: 'v8' }, 'x').platform!.variant, 'v7');
-    assert.throws(() => selectPlatform(list, { os: 'linux', architecture: 'amd64' }, 'x'), /no image for platform linux\/amd64; available: linux\/arm\/v6, linux\/arm\/v7$/);
-    assert.throws(() => parsePlatform('linux'), /expected os\/arch\[\/variant\]/);
   });
 });
 

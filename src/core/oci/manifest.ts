@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import * as nodeOs from 'node:os';
 import { VouchError, type ErrorCode } from '../errors.js';
+import { sanitizeLine } from '../util/sanitize.js';
 import { MediaType, isImageManifestMediaType, isIndexMediaType } from './mediatypes.js';
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, ParsedManifest, Platform } from './types.js';
 
@@ -370,6 +371,14 @@ export function parseConfig(bytes: Uint8Array, what: string): ImageConfig {
   return o as unknown as ImageConfig;
 }
 
+/** The platform an image config declares (os, architecture, and variant / os.version when present). */
+export function configPlatform(config: ImageConfig): Platform {
+  const platform: Platform = { os: config.os, architecture: config.architecture };
+  if (config.variant) platform.variant = config.variant;
+  if (config['os.version']) platform['os.version'] = config['os.version'];
+  return platform;
+}
+
 /** Config media types that describe a runnable container image (artifacts use others). */
 export function isImageConfigMediaType(mt: string): boolean {
   return mt === MediaType.OciConfig || mt === MediaType.DockerConfig;
@@ -386,6 +395,7 @@ export function normalizePlatform(p: Platform): Platform {
   let variant = p.variant?.toLowerCase() || undefined;
   switch (arch) {
     case 'i386':
+    case 'i686':
     case 'x86':
       arch = '386';
       variant = undefined;
@@ -399,8 +409,9 @@ export function normalizePlatform(p: Platform): Platform {
     case 'aarch64':
     case 'arm64':
       arch = 'arm64';
-      // arm64 without a variant means v8 (docker treats the two as one).
-      if (variant === undefined || variant === '8' || variant === 'v8') variant = 'v8';
+      // arm64 without a variant means v8 (docker treats the two as one); "8", "v8.0", "9.0" are spellings of v8, v9.
+      if (variant === undefined) variant = 'v8';
+      else if (/^v?\d+(?:\.\d+)?$/.test(variant)) variant = `v${variant.replace(/^v/, '').replace(/\.0$/, '')}`;
       break;
     case 'armhf':
       arch = 'arm';
@@ -446,18 +457,32 @@ function samePlatform(a: Platform, b: Platform): boolean {
   return a.os === b.os && a.architecture === b.architecture && (a.variant ?? '') === (b.variant ?? '');
 }
 
-export function formatPlatform(p: Platform): string {
-  return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+/**
+ * Whether a host of `want` runs an image built for `have` (both normalised):
+ * the same platform, or one of its compatible fallbacks (arm/v7 runs arm/v6).
+ */
+export function platformMatches(want: Platform, have: Platform): boolean {
+  const h = normalizePlatform(have);
+  return compatibleVector(normalizePlatform(want)).some((w) => samePlatform(w, h));
 }
 
-/** Parse `os/arch[/variant]` as `--platform` takes it. */
+/** `os/arch[/variant]` for messages; platforms come from untrusted indexes, so each part is made single-line safe. */
+export function formatPlatform(p: Platform): string {
+  return [p.os, p.architecture, p.variant]
+    .filter(Boolean)
+    .map((s) => sanitizeLine(String(s)).slice(0, 100))
+    .join('/');
+}
+
+/** Parse `os/arch[/variant]` as `docker --platform` takes it (case-insensitive, like containerd's platforms.Parse). */
 export function parsePlatform(s: string): Platform {
-  const parts = s.split('/');
+  const parts = s.trim().split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[A-Za-z0-9_.-]+$/.test(p))) {
-    throw new VouchError('USAGE', `invalid platform ${quote(s)}: expected os/arch[/variant]`);
+    // Worded for the CLI, the one place platforms are typed in (the message is the one `--platform` users see).
+    throw new VouchError('USAGE', `--platform ${quote(s)}: expected os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8`);
   }
-  const p: Platform = { os: parts[0]!, architecture: parts[1]! };
-  if (parts[2]) p.variant = parts[2];
+  const p: Platform = { os: parts[0]!.toLowerCase(), architecture: parts[1]!.toLowerCase() };
+  if (parts[2]) p.variant = parts[2].toLowerCase();
   return p;
 }
 
@@ -467,15 +492,22 @@ export function isAttestationDescriptor(d: Descriptor): boolean {
   return d.platform?.os === 'unknown' && d.platform?.architecture === 'unknown';
 }
 
+/** An index entry platform selection may pick: a manifest or index with a platform, not an attestation or a foreign artifact. */
+function isSelectable(d: Descriptor): boolean {
+  if (d.platform === undefined || isAttestationDescriptor(d)) return false;
+  return isImageManifestMediaType(d.mediaType) || isIndexMediaType(d.mediaType);
+}
+
 /**
  * Pick the manifest for `wanted` from an index, as `docker pull --platform`
  * does: exact (normalised) match first, then compatible fallbacks in
- * containerd's order; attestation manifests are never candidates; among equals
+ * containerd's order; attestation manifests and entries that are not manifests
+ * or indexes (foreign artifacts) are never candidates; among equals
  * the first in index order wins. Throws PLATFORM_NOT_FOUND listing what exists.
  */
 export function selectPlatform(index: ImageIndex, wanted: Platform, what = 'index'): Descriptor {
   const w = normalizePlatform(wanted);
-  const candidates = index.manifests.filter((d) => !isAttestationDescriptor(d) && d.platform !== undefined);
+  const candidates = index.manifests.filter(isSelectable);
   for (const want of compatibleVector(w)) {
     for (const d of candidates) {
       const have = normalizePlatform(d.platform!);

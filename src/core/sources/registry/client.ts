@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import { DigestMismatchError, SizeMismatchError, VouchError } from '../../errors.js';
 import { digestOf, isDigest, parseDigest, verifyBytes, VerifyingStream } from '../../oci/digest.js';
+import { MAX_MANIFEST_BYTES, parseJsonBytes, validateDescriptor } from '../../oci/manifest.js';
 import { MANIFEST_ACCEPT, MediaType } from '../../oci/mediatypes.js';
 import type { Descriptor, ImageIndex } from '../../oci/types.js';
 import { sanitizeLine } from '../../util/sanitize.js';
@@ -20,9 +21,6 @@ import { basicAuthorization, fetchBearerToken, parseWwwAuthenticate, pickChallen
 import { dockerConfigCredentials, type CredentialLookup, type CredentialProvider } from './credentials.js';
 import { allowsPlainHttp, registryBaseUrl } from './endpoint.js';
 import { DEFAULT_RETRY, discard, isAbortError, networkError, parseRetryAfter, readLimited, withRetries, type RetryPolicy } from './http.js';
-import { validateDescriptor } from './validate.js';
-
-export const MAX_MANIFEST_BYTES = 4 << 20;
 /** Registry error bodies are read for their message only. */
 const MAX_ERROR_BODY_BYTES = 64 << 10;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -264,13 +262,8 @@ export class RegistryClient {
       first = false;
       const what = `referrers of ${this.name(repo)}@${digest}`;
       const body = await readLimited(res, MAX_MANIFEST_BYTES, what, url);
-      let doc: { manifests?: unknown };
-      try {
-        doc = JSON.parse(body.toString('utf8')) as { manifests?: unknown };
-      } catch {
-        throw new VouchError('INVALID_MANIFEST', `${what}: not valid JSON`);
-      }
-      if (!Array.isArray(doc.manifests)) throw new VouchError('INVALID_MANIFEST', `${what}: manifests is not an array`);
+      const doc = parseJsonBytes(body, what, 'INVALID_MANIFEST', MAX_MANIFEST_BYTES) as { manifests?: unknown } | null;
+      if (!Array.isArray(doc?.manifests)) throw new VouchError('INVALID_MANIFEST', `${what}: manifests is not an array`);
       doc.manifests.forEach((d, i) => manifests.push(validateDescriptor(d, what, `manifests[${i}]`)));
       filtered ||= /artifactType/i.test(res.headers.get('oci-filters-applied') ?? '');
       path = this.samePathLink(res, url, repo);

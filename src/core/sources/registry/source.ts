@@ -4,7 +4,18 @@
  * out layers that stream from the registry and verify as they go.
  */
 import { VouchError } from '../../errors.js';
-import { compressionOfMediaType } from '../../oci/mediatypes.js';
+import {
+  configPlatform,
+  defaultPlatform,
+  formatPlatform,
+  isImageConfigMediaType,
+  MAX_CONFIG_BYTES,
+  normalizePlatform,
+  parseConfig,
+  parseManifest,
+  selectPlatform,
+} from '../../oci/manifest.js';
+import { compressionOfMediaType, isImageManifestMediaType, isIndexMediaType, MediaType } from '../../oci/mediatypes.js';
 import type { Descriptor, ImageIndex, ImageManifest, Platform } from '../../oci/types.js';
 import type { DockerReference } from '../../ref/types.js';
 import { sanitizeLine } from '../../util/sanitize.js';
@@ -12,10 +23,6 @@ import type { Image, Layer, OpenOptions } from '../image.js';
 import { RegistryClient, type RegistryClientOptions } from './client.js';
 import type { CredentialProvider } from './credentials.js';
 import type { RetryPolicy } from './http.js';
-import { formatPlatform, hostPlatform, normalizePlatform, selectPlatform } from './platform.js';
-import { isImageConfigMediaType, parseImageConfig, parseManifestDocument } from './validate.js';
-
-export const MAX_CONFIG_BYTES = 8 << 20;
 /** Indexes may nest (an index of indexes); docker follows a few levels, never a cycle. */
 const MAX_INDEX_DEPTH = 4;
 
@@ -29,6 +36,16 @@ export interface RegistryOpenOptions extends OpenOptions {
 /** "docker://reg/repo:tag@sha256:…": the tag as asked, the digest of the image manifest actually read. */
 export function canonicalReference(ref: DockerReference, digest: string): string {
   return `docker://${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}@${digest}`;
+}
+
+/**
+ * The registry's Content-Type as a hint for parseManifest: only a manifest type
+ * counts. Registries that send nothing, application/json or text/plain leave
+ * the document (its own mediaType, else its shape) to decide, as containers/image does.
+ */
+function contentTypeHint(contentType: string): string | undefined {
+  const schema1 = contentType === MediaType.DockerManifestSchema1 || contentType === MediaType.DockerManifestSchema1Signed;
+  return schema1 || isImageManifestMediaType(contentType) || isIndexMediaType(contentType) ? contentType : undefined;
 }
 
 function sameOsArch(a: Platform, b: Platform): boolean {
@@ -51,20 +68,21 @@ export async function openRegistryImage(ref: DockerReference, opts: RegistryOpen
   const display = `${ref.registry}/${repo}${ref.digest ? `@${ref.digest}` : `:${reference}`}`;
 
   let fetched = await client.getManifest(repo, reference);
-  let parsed = parseManifestDocument(fetched.bytes, fetched.contentType, `manifest ${display}`);
+  let parsed = parseManifest(fetched.bytes, `manifest ${display}`, contentTypeHint(fetched.contentType));
   let picked: Image['index'];
-  const want: Platform = opts.platform ?? hostPlatform();
+  const want: Platform = opts.platform ?? defaultPlatform();
   for (let depth = 0; parsed.kind === 'index'; depth++) {
     if (depth >= MAX_INDEX_DEPTH) throw new VouchError('INVALID_MANIFEST', `manifest ${display}: indexes nested more than ${MAX_INDEX_DEPTH} deep`);
     const index: ImageIndex = parsed.index;
-    const descriptor = selectPlatform(index.manifests, want, display);
+    const descriptor = selectPlatform(index, want, `index ${display}`);
     // The outermost index is the one the user's reference names; remember it, with the descriptor that led to the image.
     picked = { digest: picked?.digest ?? fetched.digest, mediaType: picked?.mediaType ?? parsed.mediaType, descriptor };
     fetched = await client.getManifest(repo, descriptor.digest);
     if (fetched.bytes.length !== descriptor.size) {
       throw new VouchError('SIZE_MISMATCH', `manifest ${ref.registry}/${repo}@${descriptor.digest}: size mismatch: index says ${descriptor.size} bytes, got ${fetched.bytes.length}`);
     }
-    parsed = parseManifestDocument(fetched.bytes, fetched.contentType, `manifest ${ref.registry}/${repo}@${descriptor.digest}`);
+    // The index's descriptor (digest-verified) says what the child is, over the Content-Type (as in oci/layout).
+    parsed = parseManifest(fetched.bytes, `manifest ${ref.registry}/${repo}@${descriptor.digest}`, descriptor.mediaType);
   }
   const manifest: ImageManifest = parsed.manifest;
   const manifestDigest = fetched.digest;
@@ -78,14 +96,14 @@ export async function openRegistryImage(ref: DockerReference, opts: RegistryOpen
     );
   }
   const configBytes = await client.fetchBlob(repo, configDesc.digest, { size: configDesc.size, maxBytes: MAX_CONFIG_BYTES });
-  const config = parseImageConfig(configBytes, `config ${configDesc.digest} of ${what}`);
+  const config = parseConfig(configBytes, `config ${configDesc.digest} of ${what}`);
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== manifest.layers.length) {
     throw new VouchError('INVALID_CONFIG', `config ${configDesc.digest} of ${what}: rootfs.diff_ids has ${diffIds.length} entries for ${manifest.layers.length} layers`);
   }
   if (picked?.descriptor.platform && !sameOsArch(picked.descriptor.platform, config)) {
     // An index that lies about its images' platforms is worth refusing: the review would be of the wrong binary.
-    throw new VouchError('INVALID_MANIFEST', `${what}: index says ${formatPlatform(picked.descriptor.platform)} but the config says ${sanitizeLine(config.os)}/${sanitizeLine(config.architecture)}`);
+    throw new VouchError('INVALID_MANIFEST', `${what}: index says ${formatPlatform(picked.descriptor.platform)} but the config says ${formatPlatform({ os: config.os, architecture: config.architecture })}`);
   }
 
   const layers: Layer[] = manifest.layers.map((d, i) => ({
@@ -97,10 +115,6 @@ export async function openRegistryImage(ref: DockerReference, opts: RegistryOpen
     ...(d.annotations ? { annotations: d.annotations } : {}),
     open: () => client.openBlob(repo, d.digest, d.size),
   }));
-
-  const platform: Platform = { os: config.os, architecture: config.architecture };
-  if (config.variant) platform.variant = config.variant;
-  if (config['os.version']) platform['os.version'] = config['os.version'];
 
   return {
     transport: 'docker',
@@ -114,7 +128,7 @@ export async function openRegistryImage(ref: DockerReference, opts: RegistryOpen
     configDigest: configDesc.digest,
     configBytes,
     config,
-    platform,
+    platform: configPlatform(config),
     ...(picked ? { index: picked } : {}),
     layers,
     // Connections are pooled by fetch; there is nothing of ours to release.
