@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { analyzeImage } from '../../core/layers/image-analysis.js';
-import { ContentCache } from '../../core/cache/cache.js';
-import { openImage } from '../../core/sources/open.js';
+import { inspectReference } from '../../core/layers/inspect.js';
+import { formatReference } from '../../core/ref/parse.js';
 import type { OpenOptions } from '../../core/sources/image.js';
 import { formatInspect } from '../format/inspect.js';
 import { progressReporter } from '../progress.js';
@@ -19,18 +18,19 @@ export async function runInspect(ref: string, flags: InspectFlags, io: CliIo): P
   const opts: OpenOptions = {};
   if (flags.platform) opts.platform = parsePlatform(flags.platform);
   if (flags.insecureRegistry?.length) opts.insecureRegistries = flags.insecureRegistry;
-  const { image, resolution } = await openImage(ref, opts);
-  try {
-    // Say where a bare argument was found; an explicit transport needs no telling.
-    if (!flags.json && resolution.how !== `transport ${image.transport}`) io.err(`vouch: ${resolution.how}: ${image.reference}\n`);
-    const progress = progressReporter();
-    const analysis = await analyzeImage(image, { noCache: !flags.cache, cache: new ContentCache(), onProgress: progress.update }).finally(progress.done);
-    if (flags.json) io.out(`${JSON.stringify({ ...analysis, resolvedBy: resolution.how }, null, 2)}\n`);
-    else io.out(`${formatInspect(analysis, resolution.how)}\n`);
-    return 0;
-  } finally {
-    await image.close();
-  }
+  const progress = progressReporter();
+  const { analysis, resolution } = await inspectReference(ref, {
+    ...opts,
+    noCache: !flags.cache,
+    onProgress: progress.update,
+    // Say where a bare argument was found, before the long part; an explicit transport needs no telling.
+    onResolved: (r) => {
+      if (!flags.json && !r.how.startsWith('transport ')) io.err(`vouch: ${r.how}: ${formatReference(r.reference)}\n`);
+    },
+  }).finally(progress.done);
+  if (flags.json) io.out(`${JSON.stringify({ ...analysis, resolvedBy: resolution.how }, null, 2)}\n`);
+  else io.out(`${formatInspect(analysis, resolution.how)}\n`);
+  return 0;
 }
 
 export function registerInspect(program: Command, io: CliIo): void {

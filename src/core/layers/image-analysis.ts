@@ -100,6 +100,8 @@ export interface AnalyzeOptions {
   /** Layers walked at once; gunzip runs on libuv's pool so this overlaps decompression. */
   concurrency?: number;
   onProgress?: (p: Progress) => void;
+  /** Called when the summary came from the cache. */
+  onCacheHit?: () => void;
   signal?: AbortSignal;
 }
 
@@ -114,14 +116,21 @@ export interface AnalysisResult {
 export async function analyzeImage(image: Image, opts: AnalyzeOptions = {}): Promise<ImageAnalysis> {
   const cache = opts.noCache ? undefined : (opts.cache ?? new ContentCache());
   if (cache) {
-    const hit = await cache.getJson<ImageAnalysis>(ANALYSIS_NS, image.digest);
-    if (hit && hit.analyzerVersion === ANALYZER_VERSION && hit.digest === image.digest) {
+    const hit = await cachedAnalysis(cache, image.digest);
+    if (hit) {
+      opts.onCacheHit?.();
       // The reference and name are how the user reached it this time.
       return { ...hit, reference: image.reference, transport: image.transport, name: image.name };
     }
   }
   const { analysis } = await analyzeImageFull(image, opts);
   return analysis;
+}
+
+/** The cached summary for a manifest digest, if this analyser version wrote one. */
+export async function cachedAnalysis(cache: ContentCache, manifestDigest: string): Promise<ImageAnalysis | undefined> {
+  const hit = await cache.getJson<ImageAnalysis>(ANALYSIS_NS, manifestDigest);
+  return hit && hit.analyzerVersion === ANALYZER_VERSION && hit.digest === manifestDigest ? hit : undefined;
 }
 
 /** Analyse an image and return the layer walks too (for checks and catalogers that need every entry). */

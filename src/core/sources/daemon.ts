@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import Dockerode from 'dockerode';
+// dockerode (and ssh2 under it) costs ~0.25 s to load: load it only when a daemon is actually used.
+import type Dockerode from 'dockerode';
 import { VouchError, errorLine } from '../errors.js';
 import { sanitizeLine } from '../util/sanitize.js';
 import type { Image, OpenOptions } from './image.js';
@@ -67,10 +68,11 @@ function checkName(name: string): void {
 }
 
 /** A dockerode client configured from the environment (DOCKER_HOST...). A malformed DOCKER_HOST is a DAEMON_ERROR. */
-export function dockerClient(opts: { docker?: Dockerode } = {}): Dockerode {
+export async function dockerClient(opts: { docker?: Dockerode } = {}): Promise<Dockerode> {
   if (opts.docker) return opts.docker;
+  const { default: DockerodeCtor } = await import('dockerode');
   try {
-    return new Dockerode();
+    return new DockerodeCtor();
   } catch (e) {
     throw new VouchError('DAEMON_ERROR', `cannot reach the Docker daemon at ${sanitizeLine(process.env.DOCKER_HOST ?? '')}: ${errorLine(e)}`, { cause: e });
   }
@@ -150,7 +152,7 @@ async function pingOrThrow(docker: Dockerode, endpoint: string, timeoutMs: numbe
 /** True when a daemon answers the ping within `timeoutMs` (default 2 s). Never throws. */
 export async function isDaemonReachable(opts: DaemonOptions = {}): Promise<boolean> {
   try {
-    const docker = dockerClient(opts);
+    const docker = await dockerClient(opts);
     await ping(docker, combinedSignal(opts.timeoutMs ?? 2000, opts.signal));
     return true;
   } catch {
@@ -162,12 +164,29 @@ export async function isDaemonReachable(opts: DaemonOptions = {}): Promise<boole
 export async function daemonHasImage(name: string, opts: DaemonOptions = {}): Promise<boolean> {
   try {
     checkName(name);
-    const docker = dockerClient(opts);
+    const docker = await dockerClient(opts);
     await pingOrThrow(docker, '', opts.timeoutMs ?? 2000, opts.signal);
     await docker.getImage(name).inspect();
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * The image ID (config digest) the daemon has for `name`, without exporting
+ * anything: content-addressed, so a cached analysis can be found by it.
+ * Undefined when the daemon is unreachable or has no such image.
+ */
+export async function daemonImageId(name: string, opts: DaemonOptions = {}): Promise<string | undefined> {
+  try {
+    checkName(name);
+    const docker = await dockerClient(opts);
+    await pingOrThrow(docker, '', opts.timeoutMs ?? 2000, opts.signal);
+    const id = (await docker.getImage(name).inspect()).Id;
+    return typeof id === 'string' && /^sha256:[a-f0-9]{64}$/.test(id) ? id : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -221,7 +240,7 @@ async function exportAndOpen(target: Dockerode.Image, file: string, what: string
 export async function openDaemonImage(name: string, opts: DaemonOptions = {}): Promise<DaemonImage> {
   checkName(name);
   const shown = sanitizeLine(name);
-  const docker = dockerClient(opts);
+  const docker = await dockerClient(opts);
   const endpoint = await daemonEndpoint(docker);
   const timeoutMs = opts.timeoutMs ?? 5000;
   await pingOrThrow(docker, endpoint, timeoutMs, opts.signal);

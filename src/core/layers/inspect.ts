@@ -1,0 +1,50 @@
+/**
+ * `inspect` as one core call: resolve the reference, open the image, analyse it
+ * (cache first), close it. Images in the Docker daemon are looked up in the
+ * cache by their image ID before anything is exported, since an export reads
+ * every layer.
+ */
+import { ContentCache } from '../cache/cache.js';
+import type { OpenOptions } from '../sources/image.js';
+import { openReference, resolveReference, type Resolution } from '../sources/open.js';
+import { daemonImageId } from '../sources/daemon.js';
+import { analyzeImage, cachedAnalysis, ANALYZER_VERSION, type AnalyzeOptions, type ImageAnalysis } from './image-analysis.js';
+
+const DAEMON_NS = `daemon-image/v${ANALYZER_VERSION}`;
+
+export interface InspectResult {
+  analysis: ImageAnalysis;
+  resolution: Resolution;
+  /** True when no layer (and, for the daemon, no export) was read. */
+  cached: boolean;
+}
+
+export interface InspectOptions extends OpenOptions, AnalyzeOptions {
+  /** Told how the reference was resolved before any layer is read. */
+  onResolved?: (r: Resolution) => void;
+}
+
+export async function inspectReference(input: string, opts: InspectOptions = {}): Promise<InspectResult> {
+  const resolution = await resolveReference(input, opts);
+  opts.onResolved?.(resolution);
+  const cache = opts.noCache ? undefined : (opts.cache ?? new ContentCache());
+  const ref = resolution.reference;
+  let daemonId: string | undefined;
+  if (ref.transport === 'docker-daemon' && cache) {
+    daemonId = await daemonImageId(ref.name, opts);
+    const alias = daemonId ? await cache.getJson<{ digest: string }>(DAEMON_NS, daemonId) : undefined;
+    const hit = alias ? await cachedAnalysis(cache, alias.digest) : undefined;
+    if (hit && hit.config.digest === daemonId) {
+      return { analysis: { ...hit, reference: `docker-daemon:${ref.name}`, transport: 'docker-daemon' }, resolution, cached: true };
+    }
+  }
+  const image = await openReference(ref, opts);
+  try {
+    let fromCache = false;
+    const analysis = await analyzeImage(image, { ...opts, ...(cache ? { cache } : {}), onCacheHit: () => (fromCache = true) });
+    if (cache && image.transport === 'docker-daemon') await cache.putJson(DAEMON_NS, image.configDigest, { digest: image.digest });
+    return { analysis, resolution, cached: fromCache };
+  } finally {
+    await image.close();
+  }
+}
