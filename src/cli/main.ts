@@ -12,6 +12,10 @@ import { errorLine, isVouchError } from '../core/errors.js';
 import type { CliIo } from './io.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerDemo } from './commands/demo.js';
+import { registerSbom } from './commands/sbom.js';
+import { registerDiff } from './commands/diff.js';
+import { registerChain } from './commands/chain.js';
+import { registerVerifyBundle } from './commands/verify-bundle.js';
 
 const require = createRequire(import.meta.url);
 
@@ -37,6 +41,10 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   registerInspect(program, io);
   registerDemo(program, io);
+  registerSbom(program, io);
+  registerDiff(program, io);
+  registerChain(program, io);
+  registerVerifyBundle(program, io);
   return program;
 }
 

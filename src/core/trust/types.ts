@@ -1,0 +1,83 @@
+/**
+ * The contract between the trust modules: stable reason codes, the signer
+ * identity we report, and the verification result shape. Verification code
+ * never throws for a bad signature: it returns a result with a reason; it
+ * throws VouchError only for unusable input (unreadable file, malformed trust file).
+ */
+
+export type ReasonCode =
+  | 'OK'
+  | 'NO_SIGNATURE'
+  | 'SIGNATURE_INVALID'
+  | 'UNTRUSTED_SIGNER'
+  | 'SUBJECT_MISMATCH'
+  | 'PAYLOAD_TYPE_INVALID'
+  | 'BUNDLE_INVALID'
+  | 'TLOG_INVALID'
+  | 'TLOG_MISSING'
+  | 'TIMESTAMP_INVALID'
+  | 'CERT_CHAIN_INVALID'
+  | 'CERT_EXPIRED_AT_SIGNING'
+  | 'TRUSTED_ROOT_INVALID'
+  | 'KEY_MISMATCH';
+
+/** Fulcio certificate extensions (OIDs 1.3.6.1.4.1.57264.1.*), read out when present. */
+export interface FulcioExtensions {
+  issuer?: string;
+  buildSignerUri?: string;
+  runnerEnvironment?: string;
+  sourceRepositoryUri?: string;
+  sourceRepositoryDigest?: string;
+  sourceRepositoryRef?: string;
+  buildConfigUri?: string;
+  buildTrigger?: string;
+  runInvocationUri?: string;
+  /** Legacy extensions (.1.2 - .1.6): workflow trigger, sha, name, repository, ref. */
+  githubWorkflowTrigger?: string;
+  githubWorkflowSha?: string;
+  githubWorkflowName?: string;
+  githubWorkflowRepository?: string;
+  githubWorkflowRef?: string;
+}
+
+export interface SignerIdentity {
+  type: 'key' | 'keyless';
+  /** Key fingerprint (sha256 of the SPKI DER, hex) for key signers. */
+  keyId?: string;
+  /** Certificate SAN (email or URI) for keyless signers. */
+  subject?: string;
+  issuer?: string;
+  /** The trust file entry (`signers[].name`) that matched, or null when none did. */
+  trustedAs: string | null;
+  extensions?: FulcioExtensions;
+}
+
+export interface TlogEvidence {
+  logIndex: number;
+  /** ISO 8601; null for entries without an integrated time (e.g. Rekor v2). */
+  integratedTime: string | null;
+  /** hex log id */
+  logId?: string;
+  /** How inclusion was proven. */
+  proof: 'inclusion-proof' | 'signed-entry-timestamp';
+}
+
+export interface VerificationResult {
+  verified: boolean;
+  reason: ReasonCode;
+  /** One sentence; says what failed and why. Already free of control characters. */
+  message: string;
+  signer: SignerIdentity | null;
+  tlog: TlogEvidence | null;
+  /** When signing is proven to have happened (tlog integrated time or RFC 3161 timestamps). */
+  signedAt?: string | null;
+}
+
+/** What the artifact is: its bytes, or only a digest (the conformance suite's `sha256:HEX` mode). */
+export type Artifact = { kind: 'bytes'; bytes: Uint8Array } | { kind: 'digest'; algorithm: 'sha256' | 'sha384' | 'sha512'; hex: string };
+
+/** Who may sign, resolved from the trust file. */
+export interface SignerPolicy {
+  keys: Array<{ name: string; publicKeyPem: string }>;
+  identities: Array<{ name: string; issuer: string; subject?: string; subjectRegExp?: string }>;
+}
