@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,30 +12,13 @@ import type { Image, Layer } from '../../src/core/sources/image.js';
 import { detectArchiveKind, openDockerArchive, openOciArchive } from '../../src/core/sources/archive.js';
 import { TarFile } from '../../src/core/sources/tarfile.js';
 
+import { hashLayer, sha, withImage } from '../helpers/images.js';
 const FX = join(import.meta.dirname, '../fixtures');
 const GCR = join(FX, 'go-containerregistry/pkg/v1');
 const TB = (n: string) => join(GCR, 'tarball/testdata', n);
 const DIVE = (n: string) => join(FX, 'dive', n);
-const sha = (hex12: string) => new RegExp(`^sha256:${hex12}`);
 
-async function hashLayer(l: Layer): Promise<{ digest: string; bytes: number }> {
-  const h = createHash('sha256');
-  let n = 0;
-  for await (const c of await l.open()) {
-    h.update(c as Buffer);
-    n += (c as Buffer).length;
-  }
-  return { digest: `sha256:${h.digest('hex')}`, bytes: n };
-}
 
-async function withImage<T>(p: Promise<Image>, f: (i: Image) => Promise<T> | T): Promise<T> {
-  const img = await p;
-  try {
-    return await f(img);
-  } finally {
-    await img.close();
-  }
-}
 
 /** Every layer streams, and its bytes hash to the digest it claims. */
 async function allLayersVerify(img: Image): Promise<void> {

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,27 +12,10 @@ import type { Image, Layer } from '../../src/core/sources/image.js';
 import { detectArchiveKind } from '../../src/core/sources/archive.js';
 import { inspectLayoutManifest, openLayout, unreferencedBlobs } from '../../src/core/sources/layout.js';
 
+import { hashLayer, sha, withImage } from '../helpers/images.js';
 const TD = join(import.meta.dirname, '../fixtures/go-containerregistry/pkg/v1/layout/testdata');
-const sha = (hex12: string) => new RegExp(`^sha256:${hex12}`);
 
-async function hashLayer(l: Layer): Promise<{ digest: string; bytes: number }> {
-  const h = createHash('sha256');
-  let n = 0;
-  for await (const c of await l.open()) {
-    h.update(c as Buffer);
-    n += (c as Buffer).length;
-  }
-  return { digest: `sha256:${h.digest('hex')}`, bytes: n };
-}
 
-async function withImage<T>(p: Promise<Image>, f: (i: Image) => Promise<T> | T): Promise<T> {
-  const img = await p;
-  try {
-    return await f(img);
-  } finally {
-    await img.close();
-  }
-}
 
 async function tempCopy(name: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'vouch-layout-'));
