@@ -3,6 +3,7 @@ import { inspectReference } from '../../core/layers/inspect.js';
 import { formatReference } from '../../core/ref/parse.js';
 import type { OpenOptions } from '../../core/sources/image.js';
 import { formatInspect } from '../format/inspect.js';
+import { styleFor } from '../format/style.js';
 import { progressReporter } from '../progress.js';
 import { collect, parsePlatform } from '../options.js';
 import type { CliIo } from '../io.js';
@@ -29,7 +30,7 @@ export async function runInspect(ref: string, flags: InspectFlags, io: CliIo): P
     },
   }).finally(progress.done);
   if (flags.json) io.out(`${JSON.stringify({ ...analysis, resolvedBy: resolution.how }, null, 2)}\n`);
-  else io.out(`${formatInspect(analysis, resolution.how)}\n`);
+  else io.out(`${formatInspect(analysis, resolution.how, styleFor())}\n`);
   return 0;
 }
 

@@ -1,21 +1,22 @@
 import type { ImageAnalysis } from '../../core/layers/image-analysis.js';
 import { sanitizeLine } from '../../core/util/sanitize.js';
 import { clip, humanBytes, shortDigest, table } from './text.js';
+import { noStyle, type Style } from './style.js';
 
 /** Human summary of `vouch inspect`. */
-export function formatInspect(a: ImageAnalysis, resolvedHow?: string): string {
+export function formatInspect(a: ImageAnalysis, resolvedHow?: string, st: Style = noStyle): string {
   const out: string[] = [];
   const kv = (k: string, v: string): void => {
-    out.push(`${k.padEnd(12)}${v}`);
+    out.push(`${st.bold(k.padEnd(12))}${v}`);
   };
   kv('Image', sanitizeLine(a.name));
-  kv('Source', `${a.transport}${resolvedHow ? ` (${resolvedHow})` : ''}`);
+  kv('Source', `${a.transport}${resolvedHow && !resolvedHow.startsWith('transport ') ? ` (${resolvedHow})` : ''}`);
   kv('Digest', `${a.digest}${a.synthesizedManifest ? '  (manifest synthesised: the archive stores none)' : ''}`);
   if (a.index) kv('Index', `${a.index.digest}`);
   kv('Platform', `${a.platform.os}/${a.platform.architecture}${a.platform.variant ? `/${a.platform.variant}` : ''}`);
   kv('Config', a.config.digest);
   if (a.config.created) kv('Created', sanitizeLine(a.config.created));
-  kv('User', a.config.user ? sanitizeLine(a.config.user) : 'root (no USER set)');
+  kv('User', a.config.user ? sanitizeLine(a.config.user) : st.warn('root (no USER set)'));
   if (a.config.entrypoint) kv('Entrypoint', clip(JSON.stringify(a.config.entrypoint), 100));
   if (a.config.cmd) kv('Cmd', clip(JSON.stringify(a.config.cmd), 100));
   if (a.config.workingDir) kv('WorkingDir', sanitizeLine(a.config.workingDir));
@@ -25,12 +26,12 @@ export function formatInspect(a: ImageAnalysis, resolvedHow?: string): string {
   const labels = Object.entries(a.config.labels);
   for (const [i, [k, v]] of labels.entries()) kv(i === 0 ? 'Labels' : '', clip(`${k}=${v}`, 100));
   const t = a.traceability;
-  kv('Repository', t.repository ? clip(t.repository, 100) : '(none: no org.opencontainers.image.source)');
-  kv('Revision', t.revision ? clip(t.revision, 100) : '(none: no org.opencontainers.image.revision)');
+  kv('Repository', t.repository ? clip(t.repository, 100) : st.warn('(none: no org.opencontainers.image.source)'));
+  kv('Revision', t.revision ? clip(t.revision, 100) : st.warn('(none: no org.opencontainers.image.revision)'));
   if (t.baseName || t.baseDigest) kv('Base image', clip(`${t.baseName ?? '?'}${t.baseDigest ? `@${t.baseDigest}` : ''}`, 100));
-  for (const k of t.conflicts) kv('Conflict', clip(`${k}: ${t.evidence[k]!.map((e) => `${e.value} (${e.from})`).join(' vs ')}`, 140));
+  for (const k of t.conflicts) kv('Conflict', st.bad(clip(`${k}: ${t.evidence[k]!.map((e) => `${e.value} (${e.from})`).join(' vs ')}`, 140)));
   out.push('');
-  out.push(`Layers (${a.layers.length})`);
+  out.push(st.bold(`Layers (${a.layers.length})`));
   out.push(
     table(
       [
@@ -56,13 +57,13 @@ export function formatInspect(a: ImageAnalysis, resolvedHow?: string): string {
     ),
   );
   out.push('');
-  out.push(`Files        ${a.files} (${humanBytes(a.totalBytes)} in regular files)`);
-  out.push(`Image size   ${humanBytes(a.sizeBytes)} (user layers ${humanBytes(a.userSizeBytes)})`);
-  out.push(`Efficiency   ${(a.efficiency * 100).toFixed(2)} %`);
-  out.push(`Wasted       ${humanBytes(a.wastedBytes)} (${(a.userWastedPercent * 100).toFixed(2)} % of user layers)`);
+  out.push(`${st.bold('Files        ')}${a.files} (${humanBytes(a.totalBytes)} in regular files)`);
+  out.push(`${st.bold('Image size   ')}${humanBytes(a.sizeBytes)} (user layers ${humanBytes(a.userSizeBytes)})`);
+  out.push(`${st.bold('Efficiency   ')}${(a.efficiency * 100).toFixed(2)} %`);
+  out.push(`${st.bold('Wasted       ')}${humanBytes(a.wastedBytes)} (${(a.userWastedPercent * 100).toFixed(2)} % of user layers)`);
   if (a.inefficientFiles.length) {
     out.push('');
-    out.push('Inefficient files');
+    out.push(st.bold('Inefficient files'));
     const top = a.inefficientFiles.slice(0, 10);
     out.push(
       table(
@@ -75,7 +76,7 @@ export function formatInspect(a: ImageAnalysis, resolvedHow?: string): string {
   const warnings = [...a.warnings, ...a.layers.flatMap((l) => l.warnings.map((w) => `layer ${l.index}: ${w}`))];
   if (warnings.length) {
     out.push('');
-    for (const w of warnings.slice(0, 20)) out.push(`warning: ${sanitizeLine(w)}`);
+    for (const w of warnings.slice(0, 20)) out.push(st.warn(`warning: ${sanitizeLine(w)}`));
     if (warnings.length > 20) out.push(`warning: … and ${warnings.length - 20} more`);
   }
   return out.join('\n');
