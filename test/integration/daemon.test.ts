@@ -171,3 +171,29 @@ test('docker daemon source (real dockerd)', async (t) => {
     });
   });
 });
+
+test('a bare name the daemon has resolves to the daemon, and a second inspect exports nothing', async (t) => {
+  const docker = await dockerOrSkip(t);
+  if (!docker) return;
+  const { id, tag } = await buildTestImage(docker, TAG);
+  const { inspectReference } = await import('../../src/core/layers/inspect.js');
+  const { ContentCache } = await import('../../src/core/cache/cache.js');
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const dir = await mkdtemp(join(tmpdir(), 'vouch-daemon-cache-'));
+  try {
+    const cache = new ContentCache(dir);
+    const first = await inspectReference(tag, { cache });
+    assert.equal(first.resolution.reference.transport, 'docker-daemon');
+    assert.match(first.resolution.how, /Docker daemon/);
+    assert.equal(first.cached, false);
+    assert.equal(first.analysis.config.digest, id);
+    const before = daemonTempDirs();
+    const second = await inspectReference(tag, { cache });
+    assert.equal(second.cached, true, 'found by image ID in the cache');
+    assert.deepEqual(daemonTempDirs(), before, 'no export was spooled');
+    assert.deepEqual(second.analysis.layers, first.analysis.layers);
+    assert.equal(second.analysis.efficiency, first.analysis.efficiency);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
