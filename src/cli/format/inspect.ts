@@ -11,10 +11,11 @@ export function formatInspect(a: ImageAnalysis, resolvedHow?: string, st: Style 
   };
   kv('Image', sanitizeLine(a.name));
   kv('Source', `${a.transport}${resolvedHow && !resolvedHow.startsWith('transport ') ? ` (${resolvedHow})` : ''}`);
-  kv('Digest', `${a.digest}${a.synthesizedManifest ? '  (manifest synthesised: the archive stores none)' : ''}`);
-  if (a.index) kv('Index', `${a.index.digest}`);
-  kv('Platform', `${a.platform.os}/${a.platform.architecture}${a.platform.variant ? `/${a.platform.variant}` : ''}`);
-  kv('Config', a.config.digest);
+  kv('Digest', `${sanitizeLine(a.digest)}${a.synthesizedManifest ? '  (manifest synthesised: the archive stores none)' : ''}`);
+  if (a.index) kv('Index', sanitizeLine(a.index.digest));
+  // os / architecture / variant are whatever strings the image config holds.
+  kv('Platform', clip(`${a.platform.os}/${a.platform.architecture}${a.platform.variant ? `/${a.platform.variant}` : ''}`, 100));
+  kv('Config', sanitizeLine(a.config.digest));
   if (a.config.created) kv('Created', sanitizeLine(a.config.created));
   kv('User', a.config.user ? sanitizeLine(a.config.user) : st.warn('root (no USER set)'));
   if (a.config.entrypoint) kv('Entrypoint', clip(JSON.stringify(a.config.entrypoint), 100));

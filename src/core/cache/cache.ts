@@ -16,8 +16,8 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Write a file atomically: readers see the old content or the new, never a torn file. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, dirMode = 0o755): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: dirMode });
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await writeFile(tmp, data, { mode });
@@ -56,6 +56,8 @@ export class ContentCache {
   }
 
   async putJson(ns: string, digest: string, value: unknown): Promise<void> {
-    await writeFileAtomic(this.pathFor(ns, digest), JSON.stringify(value));
+    // Private to the user: another local user who could write here could plant analyses ("no setuid files")
+    // that a later inspect would serve as the truth for that digest.
+    await writeFileAtomic(this.pathFor(ns, digest), JSON.stringify(value), 0o600, 0o700);
   }
 }

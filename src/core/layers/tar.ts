@@ -6,7 +6,8 @@
  * the caller asks for, up to a bound.
  *
  * Formats: v7, ustar (prefix field), GNU ('L' long name, 'K' long link, base-256
- * numbers), PAX ('x' per entry, 'g' global). Everything is untrusted: every
+ * numbers), PAX ('x' per entry; 'g' global headers are validated but, as in Go's
+ * archive/tar, not applied to later entries). Everything is untrusted: every
  * failure is a VouchError ('INVALID_TAR' or 'LIMIT_EXCEEDED') naming the tar
  * (`what`), the entry and the byte offset; memory use is bounded by the limits.
  */
@@ -78,6 +79,8 @@ interface Overrides {
   gid?: number;
   mtime?: number;
   xattrs?: string[];
+  /** GNU.sparse.* records (PAX sparse formats 0.0, 0.1, 1.0): Go renames and resizes the entry from them. */
+  sparse?: Record<string, string>;
 }
 
 export class TarParser {
@@ -108,7 +111,6 @@ export class TarParser {
   private metaType = '';
   private metaOffset = 0;
 
-  private global: Overrides = {};
   private pending: Overrides = {};
   private gnuLongName: string | undefined;
   private gnuLongLink: string | undefined;
@@ -251,24 +253,27 @@ export class TarParser {
       return;
     }
 
-    // A real entry: merge global PAX < header fields < GNU long names < per-entry PAX (Go's precedence for the name is GNU over PAX; we follow Go).
-    // "ustar" magic (0x75 0x73 0x74 0x61 0x72); without it this is a v7 header.
-    const ustar = b[o + 257] === 0x75 && b[o + 258] === 0x73 && b[o + 259] === 0x74 && b[o + 260] === 0x61 && b[o + 261] === 0x72;
-    const gnu = ustar && b[o + 262] === 0x20; // "ustar  \0": old GNU format, no prefix field
+    // A real entry: header fields < per-entry PAX < GNU long names, exactly as Go's archive/tar (what docker and
+    // containerd extract with) reads them. Global PAX headers are parsed but not applied: Go does not carry them
+    // across entries, so applying them here would show names and sizes the runtime never sees.
+    const format = headerFormat(b, o);
+    const ustar = format !== 'v7';
     let name = cString(b, o, 100);
-    if (ustar && !gnu) {
-      const prefix = cString(b, o + 345, 155);
+    if (format === 'ustar' || format === 'star') {
+      // STAR keeps atime/ctime after a 131-byte prefix; USTAR and PAX have a 155-byte prefix.
+      const prefix = cString(b, o + 345, format === 'star' ? 131 : 155);
       if (prefix !== '') name = `${prefix}/${name}`;
     }
     let linkname = cString(b, o + 157, 100);
     const p = this.pending;
-    const g = this.global;
-    if (g.path !== undefined) name = g.path;
-    if (g.linkpath !== undefined) linkname = g.linkpath;
     if (p.path !== undefined) name = p.path;
     if (p.linkpath !== undefined) linkname = p.linkpath;
     if (this.gnuLongName !== undefined) name = this.gnuLongName;
     if (this.gnuLongLink !== undefined) linkname = this.gnuLongLink;
+    // A PAX GNU sparse file: Go (and so docker) extracts it under GNU.sparse.name with its real size, whatever
+    // the header says; the data that follows (map and extents) is still the header's size.
+    const sparse = p.sparse !== undefined ? gnuSparse(p.sparse, (m) => this.fail('INVALID_TAR', `PAX header: ${m}`, offset)) : undefined;
+    if (sparse?.name) name = sparse.name;
     // Old archives mark directories with a NUL typeflag and a trailing slash (Go's archive/tar reads them so).
     if (rawType === 0 && name.endsWith('/')) typeflag = '5';
 
@@ -277,17 +282,16 @@ export class TarParser {
       linkname,
       typeflag,
       mode: this.num(b, o, 100, 8, 'mode', offset),
-      uid: p.uid ?? g.uid ?? this.num(b, o, 108, 8, 'uid', offset),
-      gid: p.gid ?? g.gid ?? this.num(b, o, 116, 8, 'gid', offset),
-      size: p.size ?? g.size ?? size,
-      mtime: p.mtime ?? g.mtime ?? this.num(b, o, 136, 12, 'mtime', offset),
+      uid: p.uid ?? this.num(b, o, 108, 8, 'uid', offset),
+      gid: p.gid ?? this.num(b, o, 116, 8, 'gid', offset),
+      size: sparse?.size ?? p.size ?? size,
+      mtime: p.mtime ?? this.num(b, o, 136, 12, 'mtime', offset),
       devmajor: ustar ? this.num(b, o, 329, 8, 'devmajor', offset) : 0,
       devminor: ustar ? this.num(b, o, 337, 8, 'devminor', offset) : 0,
       offset: this.entryStart,
       index: this.entries,
     };
-    const xattrs = p.xattrs ?? g.xattrs;
-    if (xattrs) h.xattrs = xattrs;
+    if (p.xattrs) h.xattrs = p.xattrs;
     this.pending = {};
     this.gnuLongName = undefined;
     this.gnuLongLink = undefined;
@@ -299,9 +303,10 @@ export class TarParser {
       throw this.fail('LIMIT_EXCEEDED', `path longer than ${this.maxPath} bytes`, h.offset, h.name.slice(0, 100));
     }
 
-    const dataSize = HEADER_ONLY.has(typeflag) ? 0 : h.size;
+    const dataSize = HEADER_ONLY.has(typeflag) ? 0 : (p.size ?? size);
     this.current = h;
-    const wantsContent = this.opts.onEntry(h) === true;
+    // A sparse file's stored data is a map plus extents, not its content: never hand it to a cataloger.
+    const wantsContent = this.opts.onEntry(h) === true && sparse === undefined;
     if (wantsContent && this.opts.onContent) {
       if (dataSize > this.maxContent) {
         throw this.fail('LIMIT_EXCEEDED', `content of ${dataSize} bytes exceeds the collection limit of ${this.maxContent}`, h.offset, h.name);
@@ -353,15 +358,52 @@ export class TarParser {
         this.gnuLongLink = cString(data, 0, data.length);
         break;
       case 'x':
-        this.pending = parsePax(data, this.pending, (m) => this.fail('INVALID_TAR', `PAX header: ${m}`, this.metaOffset));
+        // A second 'x' before the entry replaces the first (Go keeps only the last one's records).
+        this.pending = parsePax(data, {}, (m) => this.fail('INVALID_TAR', `PAX header: ${m}`, this.metaOffset));
         break;
       case 'g':
-        this.global = parsePax(data, this.global, (m) => this.fail('INVALID_TAR', `PAX global header: ${m}`, this.metaOffset));
-        // A global header stands alone; it does not start an entry.
+        // Validated, then dropped: Go returns a global header as an entry of its own (which extractors skip),
+        // forgetting the 'x', 'L' and 'K' headers before it, and applies none of its records to later entries.
+        parsePax(data, {}, (m) => this.fail('INVALID_TAR', `PAX global header: ${m}`, this.metaOffset));
+        this.pending = {};
+        this.gnuLongName = undefined;
+        this.gnuLongLink = undefined;
         this.entryStart = -1;
         break;
     }
   }
+}
+
+/**
+ * The header format as Go's archive/tar guesses it (block.getFormat): "ustar\0" is USTAR/PAX (with a "tar\0"
+ * trailer at 508, STAR), "ustar " + " \0" is old GNU, anything else is v7. Only USTAR and STAR have a prefix field.
+ */
+function headerFormat(b: Buffer, o: number): 'ustar' | 'star' | 'gnu' | 'v7' {
+  // Byte compares, not strings: this runs for every header.
+  if (b[o + 257] !== 0x75 || b[o + 258] !== 0x73 || b[o + 259] !== 0x74 || b[o + 260] !== 0x61 || b[o + 261] !== 0x72) return 'v7';
+  const sixth = b[o + 262];
+  if (sixth === 0) return b[o + 508] === 0x74 && b[o + 509] === 0x61 && b[o + 510] === 0x72 && b[o + 511] === 0 ? 'star' : 'ustar';
+  if (sixth === 0x20 && b[o + 263] === 0x20 && b[o + 264] === 0) return 'gnu';
+  return 'v7';
+}
+
+/**
+ * The name and logical size Go's archive/tar gives a PAX GNU sparse entry (readGNUSparsePAXHeaders), or
+ * undefined when the records do not make it one (unknown versions are left alone, as Go does).
+ */
+function gnuSparse(r: Record<string, string>, err: (msg: string) => VouchError): { name?: string; size?: number } | undefined {
+  const major = r['major'] ?? '';
+  const minor = r['minor'] ?? '';
+  const known = (major === '0' && (minor === '0' || minor === '1')) || (major === '1' && minor === '0');
+  if (!known && (major !== '' || minor !== '' || !r['map'])) return undefined;
+  const out: { name?: string; size?: number } = {};
+  if (r['name']) out.name = r['name'];
+  const size = r['size'] || r['realsize'];
+  if (size) {
+    if (!/^[0-9]{1,16}$/.test(size) || !Number.isSafeInteger(Number(size))) throw err(`invalid GNU.sparse size ${JSON.stringify(sanitizeLine(size.slice(0, 40)))}`);
+    out.size = Number(size);
+  }
+  return out;
 }
 
 function padding(size: number): number {
@@ -520,6 +562,10 @@ function applyPax(out: Overrides, key: string, raw: Buffer, err: (msg: string) =
       break;
     }
     default:
+      if (key.startsWith('GNU.sparse.')) {
+        out.sparse = { ...out.sparse, [key.slice('GNU.sparse.'.length)]: str() };
+        break;
+      }
       if (key.startsWith('SCHILY.xattr.')) {
         const name = key.slice('SCHILY.xattr.'.length);
         const list = (out.xattrs ?? []).filter((x) => x !== name);

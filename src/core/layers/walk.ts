@@ -31,9 +31,17 @@ export interface WalkOptions {
   /** Stored (compressed) bytes read so far, cumulative: comparable with `layer.size`. */
   onProgress?: (bytes: number) => void;
   signal?: AbortSignal;
+  /** Most tar entries a layer may have (memory grows with them). Default MAX_LAYER_ENTRIES. */
+  maxEntries?: number;
+  /** Most uncompressed bytes a layer may expand to (decompression bombs). Default MAX_LAYER_UNCOMPRESSED_BYTES. */
+  maxUncompressedBytes?: number;
 }
 
 const DEFAULT_MAX_CONTENT = 16 << 20;
+/** A million entries in one layer is far beyond real images (a full distro is ~100k) and is ~200 MB of records. */
+export const MAX_LAYER_ENTRIES = 1_000_000;
+/** 64 GiB: above any real layer, below what a gzip or zstd bomb of a few MB would otherwise make us chew through. */
+export const MAX_LAYER_UNCOMPRESSED_BYTES = 64 * 1024 ** 3;
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
 /** Warnings kept per layer; beyond that they are counted, so a hostile tar cannot grow them without bound. */
@@ -57,6 +65,7 @@ export async function walkLayer(layer: Layer, opts: WalkOptions = {}): Promise<L
   const diff = layer.diffId ? parseDigest(layer.diffId, `${what} diff_id`) : { algorithm: 'sha256' as const, hex: '' };
   const hash = createHash(diff.algorithm);
   let uncompressed = 0;
+  const maxBytes = opts.maxUncompressedBytes ?? MAX_LAYER_UNCOMPRESSED_BYTES;
 
   const stored = await layer.open();
   try {
@@ -73,6 +82,10 @@ export async function walkLayer(layer: Layer, opts: WalkOptions = {}): Promise<L
         highWaterMark: 1 << 20,
         write(chunk: Buffer, _enc, cb: (e?: Error | null) => void) {
           uncompressed += chunk.length;
+          if (uncompressed > maxBytes) {
+            cb(new VouchError('LIMIT_EXCEEDED', `${what}: uncompressed content exceeds the limit of ${maxBytes} bytes`));
+            return;
+          }
           hash.update(chunk);
           try {
             parser.write(chunk);
@@ -109,6 +122,7 @@ class EntryCollector {
   private readonly what: string;
   private readonly opts: WalkOptions;
   private readonly maxContent: number;
+  private readonly maxEntries: number;
   private readonly entries: LayerEntry[] = [];
   /** key (type-qualified path) → index in entries, to let the last duplicate win. */
   private readonly seen = new Map<string, number>();
@@ -122,6 +136,7 @@ class EntryCollector {
     this.what = what;
     this.opts = opts;
     this.maxContent = opts.maxContentBytes ?? DEFAULT_MAX_CONTENT;
+    this.maxEntries = opts.maxEntries ?? MAX_LAYER_ENTRIES;
     this.parser = new TarParser({
       what,
       maxContentBytes: this.maxContent,
@@ -140,6 +155,9 @@ class EntryCollector {
   }
 
   private onEntry(h: TarHeader): boolean {
+    if (h.index >= this.maxEntries) {
+      throw new VouchError('LIMIT_EXCEEDED', `${this.what}: more than ${this.maxEntries} tar entries (offset ${h.offset})`);
+    }
     // dive's layer size counts every header it sees, rejected ones included: keep the same sum.
     this.headerBytes += h.size;
     const e = this.toEntry(h);

@@ -107,10 +107,52 @@ class Checker {
     const o = this.obj(v, path);
     for (const k of Object.keys(o)) this.obj(o[k], `${path}[${quote(k)}]`);
   }
+  /**
+   * Go's encoding/json (docker, containerd, skopeo) matches object keys to struct fields case-insensitively, so
+   * `"Config"` or `"layerſ"` is read as the field we know as `config` / `layers`. A key that folds onto a field
+   * we read but is not spelled exactly would make us see a different document than the runtime: refuse it.
+   */
+  fields(o: Obj, path: string, known: FieldSet): void {
+    for (const k of Object.keys(o)) {
+      if (known.exact.has(k)) continue;
+      const f = known.folded.get(goFold(k));
+      if (f !== undefined) this.fail(path, `key ${quote(k)} is not ${quote(f)} but Go's JSON decoder reads it as that field; refusing the ambiguity`);
+    }
+  }
   dateTime(v: Json, path: string): void {
     const s = this.str(v, path);
     if (!DATE_TIME_RE.test(s) || Number.isNaN(Date.parse(s))) this.fail(path, `not an RFC 3339 date-time: ${quote(s)}`);
   }
+}
+
+interface FieldSet {
+  exact: ReadonlySet<string>;
+  folded: ReadonlyMap<string, string>;
+}
+
+/** Go's key folding (encoding/json foldName): ASCII case, plus the two non-ASCII runes that fold onto ASCII letters. */
+function goFold(k: string): string {
+  return k.replace(/[a-z\u017f\u212a]/g, (c) => (c === '\u017f' ? 'S' : c === '\u212a' ? 'K' : c.toUpperCase()));
+}
+
+export function fieldSet(...names: string[]): FieldSet {
+  return { exact: new Set(names), folded: new Map(names.map((n) => [goFold(n), n])) };
+}
+
+const DESCRIPTOR_FIELDS = fieldSet('mediaType', 'digest', 'size', 'urls', 'annotations', 'data', 'artifactType', 'platform');
+const PLATFORM_FIELDS = fieldSet('architecture', 'os', 'os.version', 'os.features', 'variant', 'features');
+const MANIFEST_FIELDS = fieldSet('schemaVersion', 'mediaType', 'artifactType', 'config', 'layers', 'manifests', 'subject', 'annotations');
+const CONFIG_FIELDS = fieldSet('created', 'author', 'architecture', 'os', 'variant', 'os.version', 'os.features', 'config', 'rootfs', 'history');
+const CONTAINER_CONFIG_FIELDS = fieldSet(
+  'User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'ArgsEscaped', 'Healthcheck', 'OnBuild', 'Shell',
+);
+const ROOTFS_FIELDS = fieldSet('type', 'diff_ids');
+const HISTORY_FIELDS = fieldSet('created', 'created_by', 'author', 'comment', 'empty_layer');
+
+/** Refuse keys of a Go-decoded struct that fold onto `known` fields without being spelled as them (see Checker.fields). */
+export function checkStructKeys(v: unknown, known: FieldSet, what: string, path: string, code: ErrorCode): void {
+  const c = new Checker(code, what);
+  c.fields(c.obj(v, path), path, known);
 }
 
 function typeName(v: Json): string {
@@ -152,11 +194,63 @@ function decodeJson(bytes: Uint8Array, what: string, code: ErrorCode, max: numbe
   } catch {
     throw new VouchError(code, `${what}: not valid UTF-8`);
   }
+  let value: Json;
   try {
-    return JSON.parse(text) as Json;
+    value = JSON.parse(text) as Json;
   } catch (e) {
     throw new VouchError(code, `${what}: not valid JSON: ${e instanceof Error ? e.message.split('\n')[0] : 'parse error'}`);
   }
+  const dup = duplicateKey(text);
+  if (dup !== undefined) {
+    // JSON.parse keeps the last; other parsers keep the first or fail: which document was signed and reviewed?
+    throw new VouchError(code, `${what}: duplicate key ${quote(dup)} in one object`);
+  }
+  return value;
+}
+
+/**
+ * The first key that appears twice in one object of `text` (already known to be valid JSON), or undefined.
+ * Iterative, so deeply nested input cannot exhaust the stack.
+ */
+export function duplicateKey(text: string): string | undefined {
+  const stack: Array<Set<string> | null> = [];
+  let expectKey = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      let j = i + 1;
+      let escaped = false;
+      for (;;) {
+        const d = text.charCodeAt(j);
+        if (d === 0x5c) {
+          escaped = true;
+          j += 2;
+        } else if (d === 0x22) break;
+        else j++;
+      }
+      const top = stack[stack.length - 1];
+      if (expectKey && top) {
+        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        if (top.has(key)) return key;
+        top.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 0x5b) {
+      stack.push(null);
+      expectKey = false;
+    } else if (c === 0x7d || c === 0x5d) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 0x2c) {
+      expectKey = stack[stack.length - 1] != null;
+    }
+  }
+  return undefined;
 }
 
 /** Parse a small JSON metadata file (index.json, manifest.json, …) with a size bound. */
@@ -177,6 +271,7 @@ export function validateDescriptor(v: unknown, what: string, path = '', code: Er
 
 function checkDescriptor(c: Checker, v: Json, path: string): Descriptor {
   const o = c.obj(v, path);
+  c.fields(o, path, DESCRIPTOR_FIELDS);
   if (o.mediaType === undefined) c.fail(join(path, 'mediaType'), 'required field missing');
   c.mediaType(o.mediaType, join(path, 'mediaType'));
   if (o.digest === undefined) c.fail(join(path, 'digest'), 'required field missing');
@@ -209,6 +304,7 @@ function checkDescriptor(c: Checker, v: Json, path: string): Descriptor {
 
 function checkPlatform(c: Checker, v: Json, path: string): Platform {
   const o = c.obj(v, path);
+  c.fields(o, path, PLATFORM_FIELDS);
   if (o.architecture === undefined) c.fail(join(path, 'architecture'), 'required field missing');
   c.str(o.architecture, join(path, 'architecture'));
   if (o.os === undefined) c.fail(join(path, 'os'), 'required field missing');
@@ -241,6 +337,7 @@ export function parseManifest(bytes: Uint8Array, what: string, mediaTypeHint?: s
   const c: Checker = new Checker('INVALID_MANIFEST', what);
   if (mediaTypeHint !== undefined && SCHEMA1.has(mediaTypeHint)) throw schema1Error(what);
   const doc = c.obj(decodeJson(bytes, what, 'INVALID_MANIFEST', MAX_MANIFEST_BYTES), '');
+  c.fields(doc, '', MANIFEST_FIELDS);
   if (doc.schemaVersion === 1) throw schema1Error(what);
   if (doc.schemaVersion === undefined) c.fail('schemaVersion', 'required field missing');
   if (doc.schemaVersion !== 2) c.fail('schemaVersion', `expected 2, got ${typeName(doc.schemaVersion)}`);
@@ -272,6 +369,11 @@ export function parseManifest(bytes: Uint8Array, what: string, mediaTypeHint?: s
   if (doc.subject !== undefined) checkDescriptor(c, doc.subject, 'subject');
   if (doc.annotations !== undefined) c.stringMap(doc.annotations, 'annotations');
 
+  // CVE-2021-41190: a document that is both an index and a manifest reads as either, depending on who reads it.
+  if (kind === 'index' && (doc.config !== undefined || doc.layers !== undefined)) {
+    c.fail(doc.config !== undefined ? 'config' : 'layers', 'an index must not have config or layers (ambiguous document)');
+  }
+  if (kind === 'image' && doc.manifests !== undefined) c.fail('manifests', 'an image manifest must not have manifests (ambiguous document)');
   if (kind === 'index') {
     if (doc.manifests === undefined) c.fail('manifests', 'required field missing');
     if (!Array.isArray(doc.manifests)) c.fail('manifests', `expected an array, got ${typeName(doc.manifests)}`);
@@ -320,6 +422,7 @@ const NULLABLE_DROPPED = ['Env', 'ExposedPorts', 'Volumes', 'OnBuild', 'Shell', 
 export function parseConfig(bytes: Uint8Array, what: string): ImageConfig {
   const c: Checker = new Checker('INVALID_CONFIG', what);
   const o = c.obj(decodeJson(bytes, what, 'INVALID_CONFIG', MAX_CONFIG_BYTES), '');
+  c.fields(o, '', CONFIG_FIELDS);
   for (const k of ['architecture', 'os'] as const) {
     if (o[k] === undefined) c.fail(k, 'required field missing');
     c.str(o[k], k);
@@ -330,6 +433,7 @@ export function parseConfig(bytes: Uint8Array, what: string): ImageConfig {
 
   if (o.config !== undefined && o.config !== null) {
     const cfg = c.obj(o.config, 'config');
+    c.fields(cfg, 'config', CONTAINER_CONFIG_FIELDS);
     for (const k of NULLABLE_DROPPED) if (cfg[k] === null) delete cfg[k];
     for (const k of ['User', 'WorkingDir', 'StopSignal']) c.optStr(cfg, k, 'config');
     if (cfg.ExposedPorts !== undefined) c.objectMap(cfg.ExposedPorts, 'config.ExposedPorts');
@@ -350,6 +454,7 @@ export function parseConfig(bytes: Uint8Array, what: string): ImageConfig {
 
   if (o.rootfs === undefined) c.fail('rootfs', 'required field missing');
   const rootfs = c.obj(o.rootfs, 'rootfs');
+  c.fields(rootfs, 'rootfs', ROOTFS_FIELDS);
   if (rootfs.type === undefined) c.fail('rootfs.type', 'required field missing');
   if (c.str(rootfs.type, 'rootfs.type') !== 'layers') c.fail('rootfs.type', `expected "layers", got ${quote(rootfs.type as string)}`);
   // Docker omits diff_ids (omitempty) for images without layers.
@@ -363,6 +468,7 @@ export function parseConfig(bytes: Uint8Array, what: string): ImageConfig {
     o.history.forEach((h, i) => {
       const p = `history[${i}]`;
       const e = c.obj(h, p);
+      c.fields(e, p, HISTORY_FIELDS);
       if (e.created !== undefined) c.dateTime(e.created, `${p}.created`);
       for (const k of ['author', 'created_by', 'comment']) c.optStr(e, k, p);
       if (e.empty_layer !== undefined) c.bool(e.empty_layer, `${p}.empty_layer`);

@@ -14,9 +14,9 @@ import { posix, resolve as resolvePath } from 'node:path';
 import { createHash } from 'node:crypto';
 import { VouchError } from '../errors.js';
 import { digestOf, verifyBytes } from '../oci/digest.js';
-import { MAX_CONFIG_BYTES, MAX_METADATA_BYTES, parseConfig, parseJsonBytes } from '../oci/manifest.js';
+import { MAX_CONFIG_BYTES, MAX_METADATA_BYTES, checkStructKeys, configPlatform, fieldSet, parseConfig, parseJsonBytes } from '../oci/manifest.js';
 import { MediaType, sniffCompression, type Compression } from '../oci/mediatypes.js';
-import type { Descriptor, ImageManifest, Platform } from '../oci/types.js';
+import type { Descriptor, ImageManifest } from '../oci/types.js';
 import type { Image, Layer, OpenOptions } from './image.js';
 import {
   TarStore,
@@ -108,6 +108,9 @@ interface DockerArchiveEntry {
   Layers: string[];
 }
 
+/** moby's tarexport manifestItem. */
+const DOCKER_ARCHIVE_FIELDS = fieldSet('Config', 'RepoTags', 'Layers', 'Parent', 'LayerSources');
+
 function parseDockerManifestJson(bytes: Buffer, abs: string): DockerArchiveEntry[] {
   const what = `${abs}: manifest.json`;
   const v = parseJsonBytes(bytes, what, 'INVALID_ARCHIVE', MAX_METADATA_BYTES);
@@ -118,6 +121,8 @@ function parseDockerManifestJson(bytes: Buffer, abs: string): DockerArchiveEntry
     const p = `${what}: [${i}]`;
     if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new VouchError('INVALID_ARCHIVE', `${p}: expected an object`);
     const o = e as Record<string, unknown>;
+    // docker load decodes this with Go's case-insensitive field matching: "config" would be its Config.
+    checkStructKeys(o, DOCKER_ARCHIVE_FIELDS, what, `[${i}]`, 'INVALID_ARCHIVE');
     if (typeof o.Config !== 'string') throw new VouchError('INVALID_ARCHIVE', `${p}.Config: expected a string`);
     if (!Array.isArray(o.Layers) || o.Layers.some((l) => typeof l !== 'string')) throw new VouchError('INVALID_ARCHIVE', `${p}.Layers: expected a list of strings`);
     const tags = o.RepoTags ?? [];
@@ -220,9 +225,7 @@ export async function openDockerArchive(path: string, sel: { tag?: string } = {}
     const configDesc: Descriptor = { mediaType: MediaType.DockerConfig, size: configBytes.length, digest: configDigest };
     const manifestBytes = canonicalManifest(configDesc, descs);
     const manifest = JSON.parse(manifestBytes.toString('utf8')) as ImageManifest;
-    const platform: Platform = { os: config.os, architecture: config.architecture };
-    if (config.variant) platform.variant = config.variant;
-    if (config['os.version']) platform['os.version'] = config['os.version'];
+    const platform = configPlatform(config);
     return {
       ...info,
       digest: digestOf(manifestBytes),

@@ -11,8 +11,8 @@
  * digest: small ones when read, layers as they stream.
  */
 import { createReadStream } from 'node:fs';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, resolve as resolvePath } from 'node:path';
+import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, join, resolve as resolvePath, sep } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { VouchError } from '../errors.js';
 import { parseDigest, verifyBytes, VerifyingStream } from '../oci/digest.js';
@@ -22,6 +22,7 @@ import {
   MAX_CONFIG_BYTES,
   MAX_MANIFEST_BYTES,
   MAX_METADATA_BYTES,
+  configPlatform,
   defaultPlatform,
   isAttestationDescriptor,
   isImageConfigMediaType,
@@ -65,16 +66,37 @@ function tooBig(what: string, size: number, max: number): VouchError {
 }
 
 export class DirectoryStore implements BlobStore {
+  private root: Promise<string> | undefined;
   constructor(readonly location: string) {}
-  async readFile(name: string, max: number): Promise<Buffer | undefined> {
+
+  /**
+   * The real path of a layout file, or undefined when it does not exist. A
+   * symlink that leads outside the layout directory is refused: a hostile
+   * layout must not make us read (and report digests and sizes of) other
+   * files on this machine, such as ~/.ssh keys or /etc/shadow.
+   */
+  private async real(name: string): Promise<string | undefined> {
     const p = join(this.location, name);
-    const st = await stat(p).catch(() => undefined);
+    const real = await realpath(p).catch(() => undefined);
+    if (real === undefined) return undefined;
+    this.root ??= realpath(this.location).catch(() => resolvePath(this.location));
+    const root = await this.root;
+    if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) {
+      throw new VouchError('INVALID_LAYOUT', `${p}: is a link to a file outside the layout; refusing to read it`);
+    }
+    return real;
+  }
+  async readFile(name: string, max: number): Promise<Buffer | undefined> {
+    const real = await this.real(name);
+    const st = real === undefined ? undefined : await stat(real).catch(() => undefined);
     if (!st || !st.isFile()) return undefined;
+    const p = join(this.location, name);
     if (st.size > max) throw tooBig(p, st.size, max);
-    return readFile(p);
+    return readFile(real!);
   }
   async blobSize(digest: string): Promise<number | undefined> {
-    const st = await stat(join(this.location, blobPath(digest))).catch(() => undefined);
+    const real = await this.real(blobPath(digest));
+    const st = real === undefined ? undefined : await stat(real).catch(() => undefined);
     return st?.isFile() ? st.size : undefined;
   }
   async readBlob(digest: string, max: number): Promise<Buffer> {
@@ -83,7 +105,9 @@ export class DirectoryStore implements BlobStore {
     return b;
   }
   async readBlobHead(digest: string, n: number): Promise<Buffer> {
-    const fh = await open(join(this.location, blobPath(digest)), 'r');
+    const real = await this.real(blobPath(digest));
+    if (real === undefined) throw missingBlob(this.location, digest);
+    const fh = await open(real, 'r');
     try {
       const buf = Buffer.alloc(n);
       const { bytesRead } = await fh.read(buf, 0, n, 0);
@@ -93,8 +117,10 @@ export class DirectoryStore implements BlobStore {
     }
   }
   async openBlob(digest: string): Promise<Readable> {
-    if ((await this.blobSize(digest)) === undefined) throw missingBlob(this.location, digest);
-    return createReadStream(join(this.location, blobPath(digest)), { highWaterMark: 1 << 20 });
+    const real = await this.real(blobPath(digest));
+    const st = real === undefined ? undefined : await stat(real).catch(() => undefined);
+    if (!st?.isFile()) throw missingBlob(this.location, digest);
+    return createReadStream(real!, { highWaterMark: 1 << 20 });
   }
   async close(): Promise<void> {}
 }
@@ -396,9 +422,7 @@ export async function imageFromManifest(store: BlobStore, r: ResolvedManifest, i
     const d = m.layers[i]!;
     layers.push(storeLayer(store, d, diffIds[i]!, await layerCompression(store, d), `layer ${i} ${d.digest}`));
   }
-  const platform: Platform = { os: config.os, architecture: config.architecture };
-  if (config.variant) platform.variant = config.variant;
-  if (config['os.version']) platform['os.version'] = config['os.version'];
+  const platform = configPlatform(config);
   const image: Image = {
     transport: info.transport,
     reference: info.reference,

@@ -24,6 +24,8 @@ const MAX_META_ENTRY = 1 << 20;
 /** Image archives hold a few files per layer; a million members is not an image. */
 const MAX_ENTRIES = 1_000_000;
 const MAX_LINK_HOPS = 40;
+/** Typeflags followed by no data, whatever their size field says (Go's isHeaderOnlyType). */
+const HEADER_ONLY = new Set(['1', '2', '3', '4', '5', '6']);
 
 export type TarEntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
 
@@ -236,8 +238,12 @@ async function scan(fh: FileHandle, fileSize: number, what: string): Promise<Map
     if (++count > MAX_ENTRIES) throw new VouchError('LIMIT_EXCEEDED', `${what}: more than ${MAX_ENTRIES} tar members`);
     const typeflag = String.fromCharCode(header[156]!);
     let size = readNumber(header, 124, 12);
-    if (pax.size !== undefined) size = Number(pax.size);
+    const isMeta = typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g';
+    if (!isMeta && pax.size !== undefined) size = /^[0-9]{1,16}$/.test(pax.size) ? Number(pax.size) : NaN;
     if (!Number.isSafeInteger(size) || size < 0) throw new VouchError('INVALID_TAR', `${what}: bad size in tar header at offset ${pos}`);
+    // Links, devices, directories and FIFOs carry no data whatever their size field says (Go's
+    // archive/tar, which `docker load` uses, skips nothing after them): skipping it would hide members.
+    if (HEADER_ONLY.has(typeflag)) size = 0;
     const dataOffset = pos + BLOCK;
     if (dataOffset + size > fileSize) throw new VouchError('INVALID_TAR', `${what}: member at offset ${pos} runs past the end of the file (truncated archive)`);
     const next = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
@@ -249,16 +255,22 @@ async function scan(fh: FileHandle, fileSize: number, what: string): Promise<Map
     } else if (typeflag === 'x') {
       pax = parsePax(await readMeta(dataOffset, size), what);
     } else if (typeflag === 'g') {
-      // global PAX header: nothing in it changes member names or sizes we care about
+      // A global PAX header applies to nothing (as in Go) and ends whatever extended headers came before it.
+      longName = undefined;
+      longLink = undefined;
+      pax = {};
     } else {
       let name: string;
       if (pax.path !== undefined) name = pax.path;
       else if (longName !== undefined) name = longName;
       else {
         name = readString(header, 0, 100);
-        const isUstar = header.toString('ascii', 257, 262) === 'ustar';
-        const prefix = isUstar ? readString(header, 345, 155) : '';
-        if (prefix && header.toString('ascii', 257, 263) === 'ustar\u0000') name = `${prefix}/${name}`;
+        // Go's format guess: "ustar\0" has a prefix field (131 bytes when a STAR trailer "tar\0" ends the block).
+        if (header.toString('latin1', 257, 263) === 'ustar\u0000') {
+          const star = header.toString('latin1', 508, 512) === 'tar\u0000';
+          const prefix = readString(header, 345, star ? 131 : 155);
+          if (prefix) name = `${prefix}/${name}`;
+        }
       }
       const linkname = pax.linkpath ?? longLink ?? readString(header, 157, 100);
       const type: TarEntryType =
