@@ -23,6 +23,13 @@ export type ErrorCode =
   | 'DAEMON_ERROR'
   | 'LIMIT_EXCEEDED'
   | 'CACHE_ERROR'
+  | 'INVALID_SBOM'
+  | 'UNSUPPORTED_FORMAT'
+  | 'INVALID_TRUST_FILE'
+  | 'INVALID_TRUSTED_ROOT'
+  | 'INVALID_KEY'
+  | 'INVALID_POLICY'
+  | 'INVALID_BUNDLE'
   | 'USAGE';
 
 export class VouchError extends Error {
@@ -63,5 +70,6 @@ export function isVouchError(e: unknown): e is VouchError {
 /** One line, no control characters: safe to print whatever the cause. */
 export function errorLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  return msg.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  // Bidi overrides too: a name from an archive must not reorder the rest of the line.
+  return msg.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim();
 }

@@ -32,6 +32,12 @@ export interface FulcioExtensions {
   buildConfigUri?: string;
   buildTrigger?: string;
   runInvocationUri?: string;
+  buildSignerDigest?: string;
+  sourceRepositoryIdentifier?: string;
+  sourceRepositoryOwnerUri?: string;
+  sourceRepositoryOwnerIdentifier?: string;
+  buildConfigDigest?: string;
+  sourceRepositoryVisibilityAtSigning?: string;
   /** Legacy extensions (.1.2 - .1.6): workflow trigger, sha, name, repository, ref. */
   githubWorkflowTrigger?: string;
   githubWorkflowSha?: string;

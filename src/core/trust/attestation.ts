@@ -1,0 +1,93 @@
+/**
+ * in-toto attestations in DSSE envelopes, as cosign attaches them (`.att`
+ * layers of media type application/vnd.dsse.envelope.v1+json) or as the
+ * payload of a verified Sigstore bundle. Checks the library leaves to us: the
+ * payload type must be in-toto, the statement must be v0.1 or v1, and one of
+ * its subjects must be this image's digest.
+ */
+import { createHash } from 'node:crypto';
+import { dsse } from '@sigstore/core';
+import { sanitizeLine } from '../util/sanitize.js';
+import { CosignAnnotation, CosignMediaType, type AttachedLayer } from './attachments.js';
+import { failed, verifyCosignSigner, type CosignVerifyContext } from './cosign-signer.js';
+import { decodeBase64Strict } from './keys.js';
+import type { VerificationResult } from './types.js';
+
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+export const STATEMENT_TYPES = ['https://in-toto.io/Statement/v0.1', 'https://in-toto.io/Statement/v1'];
+
+export interface InTotoStatement {
+  _type: string;
+  subject: Array<{ name?: string; digest: Record<string, string> }>;
+  predicateType: string;
+  predicate: unknown;
+}
+
+export interface AttestationCheck extends VerificationResult {
+  predicateType: string | null;
+  /** sha256 of the attestation document (the DSSE envelope layer or the bundle). */
+  digest: string;
+  statement?: InTotoStatement;
+}
+
+export function parseStatement(payload: Uint8Array): InTotoStatement | string {
+  let doc: any;
+  try {
+    doc = JSON.parse(Buffer.from(payload).toString('utf8'));
+  } catch {
+    return 'the attestation payload is not JSON';
+  }
+  if (!STATEMENT_TYPES.includes(doc?._type)) return `the attestation is not an in-toto Statement v0.1 or v1 (_type ${JSON.stringify(String(doc?._type)).slice(0, 60)})`;
+  if (!Array.isArray(doc.subject) || doc.subject.length === 0) return 'the in-toto statement has no subject';
+  for (const s of doc.subject) if (typeof s?.digest !== 'object' || s.digest === null) return 'an in-toto subject has no digest';
+  if (typeof doc.predicateType !== 'string' || doc.predicateType.length === 0) return 'the in-toto statement has no predicateType';
+  return doc as InTotoStatement;
+}
+
+/** Does any subject name one of `digests` ("sha256:hex")? */
+export function statementCovers(st: InTotoStatement, digests: ReadonlySet<string>): boolean {
+  return st.subject.some((s) => Object.entries(s.digest).some(([alg, hex]) => typeof hex === 'string' && digests.has(`${alg}:${hex.toLowerCase()}`)));
+}
+
+export function parseEnvelope(bytes: Uint8Array): { payloadType: string; payload: Buffer; signatures: Buffer[] } | string {
+  let env: any;
+  try {
+    env = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return 'the DSSE envelope is not JSON';
+  }
+  if (typeof env?.payloadType !== 'string') return 'the DSSE envelope has no payloadType';
+  const payload = decodeBase64Strict(env.payload);
+  if (!payload) return 'the DSSE payload is not strict base64';
+  if (!Array.isArray(env.signatures) || env.signatures.length === 0) return 'the DSSE envelope has no signatures';
+  const signatures = env.signatures.map((s: any) => decodeBase64Strict(s?.sig)).filter((b: Buffer | undefined): b is Buffer => b !== undefined && b.length > 0);
+  if (signatures.length === 0) return 'the DSSE signatures are not strict base64';
+  return { payloadType: env.payloadType, payload, signatures };
+}
+
+export function verifyDsseAttestation(layer: AttachedLayer, ctx: CosignVerifyContext): AttestationCheck {
+  const bytes = layer.bytes ?? Buffer.alloc(0);
+  const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const declaredType = layer.annotations[CosignAnnotation.PredicateType] ?? null;
+  const base = { predicateType: declaredType, digest };
+  if (layer.mediaType !== CosignMediaType.Dsse) return { ...failed('PAYLOAD_TYPE_INVALID', `not a DSSE envelope: layer media type ${JSON.stringify(layer.mediaType).slice(0, 80)}`), ...base };
+  const env = parseEnvelope(bytes);
+  if (typeof env === 'string') return { ...failed('BUNDLE_INVALID', env), ...base };
+  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) return { ...failed('PAYLOAD_TYPE_INVALID', `DSSE payload type ${JSON.stringify(sanitizeLine(env.payloadType)).slice(0, 80)} is not in-toto`), ...base };
+  const pae = dsse.preAuthEncoding(env.payloadType, env.payload);
+  let result: VerificationResult | undefined;
+  for (const sig of env.signatures) {
+    const r = verifyCosignSigner(pae, sig, layer.annotations, ctx, { payload: env.payload, dsse: true });
+    if (r.verified || !result || result.reason === 'SIGNATURE_INVALID') result = r;
+    if (r.verified) break;
+  }
+  const statement = parseStatement(env.payload);
+  const predicateType = typeof statement === 'string' ? declaredType : statement.predicateType;
+  if (!result!.verified) return { ...result!, predicateType, digest, ...(typeof statement === 'string' ? {} : { statement }) };
+  if (typeof statement === 'string') return { ...failed('BUNDLE_INVALID', statement, result!.signer, result!.tlog), predicateType, digest };
+  if (!statementCovers(statement, ctx.subjects)) {
+    const named = statement.subject.map((s) => Object.entries(s.digest).map(([a, h]) => `${a}:${h}`).join(',')).join(' ');
+    return { ...failed('SUBJECT_MISMATCH', `the attestation is about ${sanitizeLine(named).slice(0, 140)}, not this image`, result!.signer, result!.tlog), predicateType, digest, statement };
+  }
+  return { ...result!, predicateType, digest, statement };
+}

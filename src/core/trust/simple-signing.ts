@@ -1,0 +1,66 @@
+/**
+ * cosign "simple signing" signatures (`.sig` layers): the payload
+ * `{"critical":{"identity":{"docker-reference"},"image":{"docker-manifest-digest"},"type":"cosign container image signature"},"optional":…}`
+ * signed with a trusted key or a Fulcio certificate. The signed digest must be
+ * this image's (SUBJECT_MISMATCH otherwise): a valid signature of another image proves nothing.
+ */
+import { CosignAnnotation, CosignMediaType, type AttachedLayer } from './attachments.js';
+import { failed, verifyCosignSigner, type CosignVerifyContext } from './cosign-signer.js';
+import { decodeBase64Strict } from './keys.js';
+import type { VerificationResult } from './types.js';
+
+export const SIMPLE_SIGNING_TYPE = 'cosign container image signature';
+
+export interface SimpleSigningPayload {
+  dockerReference: string | undefined;
+  dockerManifestDigest: string;
+  optional: Record<string, unknown> | null;
+}
+
+export interface SignatureCheck extends VerificationResult {
+  /** The signed claims, when the payload could be read. */
+  payload?: SimpleSigningPayload;
+  /** The layer digest of the signature (its identity in the `.sig` manifest). */
+  layerDigest: string;
+}
+
+export function parseSimpleSigningPayload(bytes: Uint8Array): SimpleSigningPayload | string {
+  let doc: any;
+  try {
+    doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return 'the signed payload is not JSON';
+  }
+  const c = doc?.critical;
+  if (typeof c !== 'object' || c === null) return 'the signed payload has no "critical" section';
+  if (typeof c.type !== 'string' || c.type.toLowerCase() !== SIMPLE_SIGNING_TYPE) return `the signed payload type is ${JSON.stringify(String(c.type)).slice(0, 60)}, not "${SIMPLE_SIGNING_TYPE}"`;
+  const digest = c.image?.['docker-manifest-digest'];
+  if (typeof digest !== 'string') return 'the signed payload has no critical.image.docker-manifest-digest';
+  const ref = c.identity?.['docker-reference'];
+  return { dockerReference: typeof ref === 'string' ? ref : undefined, dockerManifestDigest: digest, optional: typeof doc.optional === 'object' ? doc.optional : null };
+}
+
+export function verifySimpleSigning(layer: AttachedLayer, ctx: CosignVerifyContext): SignatureCheck {
+  const layerDigest = layer.digest;
+  if (layer.mediaType !== CosignMediaType.SimpleSigning) {
+    return { ...failed('PAYLOAD_TYPE_INVALID', `not a signature: layer media type ${JSON.stringify(layer.mediaType).slice(0, 80)}`), layerDigest };
+  }
+  const payload = layer.bytes;
+  if (!payload) return { ...failed('NO_SIGNATURE', 'signature payload not read'), layerDigest };
+  const sigText = layer.annotations[CosignAnnotation.Signature];
+  const signature = decodeBase64Strict(sigText);
+  if (!signature || signature.length === 0) return { ...failed('SIGNATURE_INVALID', 'the signature annotation is missing or not strict base64'), layerDigest };
+
+  const result = verifyCosignSigner(payload, signature, layer.annotations, ctx, { payload, dsse: false });
+  const claims = parseSimpleSigningPayload(payload);
+  if (!result.verified) return { ...result, ...(typeof claims === 'string' ? {} : { payload: claims }), layerDigest };
+  if (typeof claims === 'string') return { ...failed('SIGNATURE_INVALID', claims, result.signer, result.tlog), layerDigest };
+  if (!ctx.subjects.has(claims.dockerManifestDigest)) {
+    return {
+      ...failed('SUBJECT_MISMATCH', `the signature is for ${claims.dockerManifestDigest.slice(0, 80)}, not for this image (${[...ctx.subjects].join(' or ')})`, result.signer, result.tlog),
+      payload: claims,
+      layerDigest,
+    };
+  }
+  return { ...result, payload: claims, layerDigest };
+}

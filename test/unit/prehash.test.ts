@@ -1,0 +1,107 @@
+/**
+ * Prehashed signature verification (digest mode): ECDSA P-256 / P-384 in
+ * BigInt arithmetic and RSA PKCS#1 v1.5 by encoding comparison, checked against
+ * OpenSSL's own sign/verify on the message.
+ */
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { keyIdOf, parseDerEcdsaSignature, UnsupportedPrehashError, verifyPrehashed } from '../../src/core/trust/prehash.js';
+
+type Alg = 'sha256' | 'sha384' | 'sha512';
+const digest = (alg: Alg, m: Uint8Array) => createHash(alg).update(m).digest();
+
+const keys: Record<string, { publicKey: KeyObject; privateKey: KeyObject }> = {
+  'P-256': generateKeyPairSync('ec', { namedCurve: 'prime256v1' }),
+  'P-384': generateKeyPairSync('ec', { namedCurve: 'secp384r1' }),
+  'RSA-2048': generateKeyPairSync('rsa', { modulusLength: 2048 }),
+};
+
+describe('verifyPrehashed agrees with OpenSSL', () => {
+  for (const [name, kp] of Object.entries(keys)) {
+    for (const alg of ['sha256', 'sha384', 'sha512'] as const) {
+      test(`${name} over a ${alg} digest: valid verifies; another digest, a flipped signature bit do not`, () => {
+        const msg = Buffer.from(`vouch ${name} ${alg}`);
+        const sig = sign(alg, msg, kp.privateKey);
+        assert.equal(verifyPrehashed(kp.publicKey, alg, digest(alg, msg), sig), true);
+        const other = digest(alg, Buffer.from('something else'));
+        assert.equal(verifyPrehashed(kp.publicKey, alg, other, sig), false);
+        for (const i of [0, 8, sig.length - 1]) {
+          const bad = Buffer.from(sig);
+          bad[i]! ^= 0x01;
+          assert.equal(verifyPrehashed(kp.publicKey, alg, digest(alg, msg), bad), verify(alg, msg, kp.publicKey, bad), `bit flip at ${i}`);
+        }
+        // A digest of the wrong length for the algorithm never verifies.
+        assert.equal(verifyPrehashed(kp.publicKey, alg, digest(alg, msg).subarray(1), sig), false);
+      });
+    }
+  }
+  test('property: for random messages and corruptions, prehash verification = OpenSSL verification', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.keys(keys)),
+        fc.constantFrom<Alg>('sha256', 'sha384'),
+        fc.uint8Array({ maxLength: 64 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        (name, alg, msg, flip) => {
+          const kp = keys[name]!;
+          const sig = sign(alg, msg, kp.privateKey);
+          if (flip !== undefined) sig[flip % sig.length]! ^= 1 << flip % 8;
+          assert.equal(verifyPrehashed(kp.publicKey, alg, digest(alg, msg), sig), verify(alg, msg, kp.publicKey, sig));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+  test('PEM and DER keys are accepted; keyIdOf is sha256 of the SPKI DER', () => {
+    const kp = keys['P-256']!;
+    const msg = Buffer.from('pem');
+    const sig = sign('sha256', msg, kp.privateKey);
+    const pem = kp.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const der = kp.publicKey.export({ type: 'spki', format: 'der' });
+    assert.equal(verifyPrehashed(pem, 'sha256', digest('sha256', msg), sig), true);
+    assert.equal(verifyPrehashed(der, 'sha256', digest('sha256', msg), sig), true);
+    assert.equal(keyIdOf(pem), createHash('sha256').update(der).digest('hex'));
+  });
+});
+
+describe('malformed input', () => {
+  const kp = keys['P-256']!;
+  const msg = Buffer.from('m');
+  const d = digest('sha256', msg);
+  test('non-DER ECDSA signatures are refused (raw r||s, trailing bytes, non-minimal integers, r = 0, r ≥ n)', () => {
+    const sig = sign('sha256', msg, kp.privateKey);
+    const rs = parseDerEcdsaSignature(sig)!;
+    const raw = Buffer.from(rs.r.toString(16).padStart(64, '0') + rs.s.toString(16).padStart(64, '0'), 'hex');
+    assert.equal(verifyPrehashed(kp.publicKey, 'sha256', d, raw), false);
+    assert.equal(verifyPrehashed(kp.publicKey, 'sha256', d, Buffer.concat([sig, Buffer.from([0])])), false);
+    const int = (hex: string) => Buffer.concat([Buffer.from([0x02, hex.length / 2]), Buffer.from(hex, 'hex')]);
+    const seq = (...parts: Buffer[]) => {
+      const body = Buffer.concat(parts);
+      return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+    };
+    assert.equal(parseDerEcdsaSignature(seq(int('0001'), int('01'))), null);
+    assert.equal(verifyPrehashed(kp.publicKey, 'sha256', d, seq(int('00'), int('01'))), false);
+    const n = 'ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551';
+    assert.equal(verifyPrehashed(kp.publicKey, 'sha256', d, seq(int(`00${n}`), int('01'))), false);
+    assert.equal(verifyPrehashed(kp.publicKey, 'sha256', d, Buffer.alloc(0)), false);
+  });
+  test('an RSA signature of the wrong length is refused', () => {
+    const r = keys['RSA-2048']!;
+    const sig = sign('sha256', msg, r.privateKey);
+    assert.equal(verifyPrehashed(r.publicKey, 'sha256', d, sig.subarray(1)), false);
+    assert.equal(verifyPrehashed(r.publicKey, 'sha256', d, Buffer.concat([Buffer.from([0]), sig])), false);
+  });
+  test('an RSA signature over the same digest but another DigestInfo (sha384 claimed) is refused', () => {
+    const r = keys['RSA-2048']!;
+    const sig = sign('sha256', msg, r.privateKey);
+    assert.equal(verifyPrehashed(r.publicKey, 'sha384', Buffer.concat([d, Buffer.alloc(16)]), sig), false);
+  });
+  test('Ed25519 and P-521 keys cannot verify a digest: UnsupportedPrehashError', () => {
+    const ed = generateKeyPairSync('ed25519');
+    assert.throws(() => verifyPrehashed(ed.publicKey, 'sha256', d, Buffer.alloc(64)), UnsupportedPrehashError);
+    const p521 = generateKeyPairSync('ec', { namedCurve: 'secp521r1' });
+    assert.throws(() => verifyPrehashed(p521.publicKey, 'sha512', digest('sha512', msg), sign('sha512', msg, p521.privateKey)), UnsupportedPrehashError);
+  });
+});
