@@ -105,3 +105,11 @@ test('the cache is used on the second inspect and written atomically', async () 
 });
 
 void testCacheDir;
+
+test('--platform is enforced on a single-platform image too', async () => {
+  const wrong = await spawnCli(['inspect', DIVE, '--platform', 'linux/arm64', '--json']);
+  assert.equal(wrong.code, 2, wrong.stderr);
+  assert.match(wrong.stderr, /the image is linux\/amd64, not the requested linux\/arm64/);
+  const right = await spawnCli(['inspect', DIVE, '--platform', 'linux/amd64', '--json']);
+  assert.equal(right.code, 0, right.stderr);
+});

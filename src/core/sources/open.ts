@@ -8,6 +8,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { VouchError } from '../errors.js';
+import { formatPlatform, platformMatches } from '../oci/manifest.js';
 import { parseDockerReference, parseReference, formatDockerReference } from '../ref/parse.js';
 import type { ImageReference } from '../ref/types.js';
 import type { Image, OpenOptions } from './image.js';
@@ -53,6 +54,16 @@ export async function resolveReference(input: string, opts: OpenOptions = {}): P
 }
 
 export async function openReference(reference: ImageReference, opts: OpenOptions = {}): Promise<Image> {
+  const image = await openAny(reference, opts);
+  // An index is filtered by --platform; a lone manifest must still be of the platform asked for.
+  if (opts.platform && !image.index && !platformMatches(opts.platform, image.platform)) {
+    await image.close();
+    throw new VouchError('PLATFORM_NOT_FOUND', `${image.reference}: the image is ${formatPlatform(image.platform)}, not the requested ${formatPlatform(opts.platform)}`);
+  }
+  return image;
+}
+
+async function openAny(reference: ImageReference, opts: OpenOptions): Promise<Image> {
   switch (reference.transport) {
     case 'docker':
       return openRegistryImage(reference.ref, opts);
