@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { dsse } from '@sigstore/core';
 import { DirectoryStore } from '../src/core/sources/layout.js';
 import { openLayout } from '../src/core/sources/archive.js';
-import { anchorsFromPems } from '../src/core/trust/anchors.js';
 import { discoverAttachments, LayoutAttachmentStore } from '../src/core/trust/attachments.js';
 import { imageSubjects, verifyAttachments } from '../src/core/trust/chain.js';
 import { parseTrustFile } from '../src/core/trust/trust-file.js';
+import { trustedRootFromPems } from '../src/core/trust/trusted-root.js';
 
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -59,7 +59,7 @@ export async function benchTrust(): Promise<{ signatures: number; seconds: numbe
     await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
     await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [entry(m, 'dev.cosignproject.cosign/image'), entry(sigs, 'dev.cosignproject.cosign/sigs'), entry(atts, 'dev.cosignproject.cosign/atts')] }));
     const trust = await parseTrustFile('signers:\n  - {name: bench, key: ./cosign.pub}\n', join(dir, 'vouch.trust.yaml'));
-    const root = { document: undefined, anchors: anchorsFromPems({}), source: 'bench' };
+    const root = { root: trustedRootFromPems({}, 'bench'), source: 'bench' };
 
     const t0 = process.hrtime.bigint();
     const image = await openLayout(dir, { digest: m.digest });

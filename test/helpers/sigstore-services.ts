@@ -4,10 +4,11 @@
  * 127.0.0.1 (real HTTP, no interception), and keyless signing against them
  * with @sigstore/sign. `trustedRoot` is the matching trusted_root.json.
  */
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomInt, sign as cryptoSign, type KeyPairKeyObjectResult } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, initializeTSA, rekorHandler, tsaHandler, type HandlerFn } from '@sigstore/mock';
+import { fulcioHandler, initializeCA, initializeTSA, rekorHandler, tsaHandler, type HandlerFn } from '@sigstore/mock';
+import { X509Certificate, json as sigjson } from '@sigstore/core';
 import { DSSEBundleBuilder, FulcioSigner, MessageSignatureBundleBuilder, RekorWitness, TSAWitness, type Bundle } from '@sigstore/sign';
 
 export interface Identity {
@@ -82,16 +83,13 @@ export function rekorAnnotationOf(bundle: Bundle): string | undefined {
 
 export async function startSigstoreServices(opts: { caOnly?: boolean } = {}): Promise<SigstoreServices> {
   const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const ctlog = await initializeCTLog(ec());
+  const ctlog = correctCTLog(ec());
   const ca = await initializeCA(ec(), ctlog);
   const fulcio = await serve({ '/api/v2/signingCert': fulcioHandler(ca).fn });
-  const rekorHolder: { url?: string } = {};
-  const tlogKeys = ec();
   const rekorSrv = await serve({});
-  rekorHolder.url = rekorSrv.url;
-  const tlog = await initializeTLog(rekorSrv.url, tlogKeys);
-  rekorSrv.server.removeAllListeners('request');
+  const tlog = new MerkleTLog(new URL(rekorSrv.url).host, ec());
   const rekorFn = rekorHandler(tlog).fn;
+  rekorSrv.server.removeAllListeners('request');
   rekorSrv.server.on('request', (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -167,24 +165,132 @@ export async function startSigstoreServices(opts: { caOnly?: boolean } = {}): Pr
   };
 }
 
-/**
- * @sigstore/mock's Rekor returns an inclusion proof computed for index 0 of a
- * one-entry tree while the entry carries a random log index: no honest
- * verifier accepts that proof. Its signed entry timestamp is sound, so tests
- * that need a verifiable bundle use the v0.1 form, where the SET alone is the
- * log evidence (x509CertificateChain, no inclusion proof).
- */
-export function asV01Bundle(json: any): any {
-  const vm = json.verificationMaterial;
-  const certs = vm.x509CertificateChain?.certificates ?? (vm.certificate ? [vm.certificate] : []);
-  const { certificate: _c, x509CertificateChain: _x, ...rest } = vm;
+// ---------------------------------------------------------------- what @sigstore/mock gets wrong
+//
+// Two pieces of @sigstore/mock 0.11 produce data no real Sigstore service does,
+// so honest verifiers refuse what it signs; these replace them (the Fulcio, TSA
+// and HTTP handlers stay @sigstore/mock's):
+// - its CT log builds the SCT with pkijs, whose SignedCertificateTimestamp
+//   takes the signature as bytes since pkijs 3.3 while the mock passes an ASN.1
+//   object: with pkijs 3.4 every embedded SCT has length 0 and an empty
+//   signature, and @sigstore/core's SCT parser fails with "request past end of
+//   buffer" (any SCT check would);
+// - its Rekor gives each entry a random log index but an inclusion proof for
+//   index 0 of a one-entry tree, so the proof and the entry never agree; and it
+//   logs a proposed `dsse` entry as proposed (the whole envelope) where Rekor
+//   logs its canonical form (envelope hash, payload hash, signatures).
+
+/** A CT log issuing RFC 6962 SCTs (v1, precert entries) for the mock Fulcio. */
+function correctCTLog(keys: KeyPairKeyObjectResult): { publicKey: Buffer; logID: Buffer; log(cert: ArrayBuffer, issuerID: ArrayBuffer): Promise<ArrayBuffer> } {
+  const publicKey = keys.publicKey.export({ format: 'der', type: 'spki' });
+  const logID = createHash('sha256').update(publicKey).digest();
+  const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
   return {
-    ...json,
-    mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
-    verificationMaterial: {
-      ...rest,
-      x509CertificateChain: { certificates: certs },
-      tlogEntries: vm.tlogEntries.map(({ inclusionProof: _p, ...e }: any) => e),
+    publicKey,
+    logID,
+    async log(preCert, issuerID) {
+      // The TBS of the precertificate (no SCT extension yet): what a verifier rebuilds by removing it.
+      const tbs = X509Certificate.parse(Buffer.from(preCert)).tbsCertificate.toDER();
+      const timestamp = Buffer.alloc(8);
+      timestamp.writeBigUInt64BE(BigInt(Date.now()));
+      const signed = Buffer.concat([
+        Buffer.from([0, 0]), // v1, certificate_timestamp
+        timestamp,
+        u16(1), // precert_entry
+        Buffer.from(issuerID),
+        Buffer.from([tbs.length >> 16, (tbs.length >> 8) & 0xff, tbs.length & 0xff]),
+        tbs,
+        u16(0), // no extensions
+      ]);
+      const sig = cryptoSign('sha256', signed, keys.privateKey);
+      const sct = Buffer.concat([Buffer.from([0]), logID, timestamp, u16(0), Buffer.from([4, 3]), u16(sig.length), sig]); // sha256, ecdsa
+      // The mock's CA prefixes the list length itself; it expects the SCT with its own length prefix.
+      const out = Buffer.concat([u16(sct.length), sct]);
+      return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength) as ArrayBuffer;
     },
   };
+}
+
+const leafHash = (leaf: Buffer): Buffer => createHash('sha256').update(Buffer.from([0])).update(leaf).digest();
+const nodeHash = (l: Buffer, r: Buffer): Buffer => createHash('sha256').update(Buffer.from([1])).update(l).update(r).digest();
+const largestPowerOfTwoBelow = (n: number): number => 2 ** Math.floor(Math.log2(n - 1));
+
+/** RFC 6962 §2.1 MTH over leaf hashes. */
+function treeHash(leaves: Buffer[]): Buffer {
+  if (leaves.length === 1) return leaves[0]!;
+  const k = largestPowerOfTwoBelow(leaves.length);
+  return nodeHash(treeHash(leaves.slice(0, k)), treeHash(leaves.slice(k)));
+}
+
+/** RFC 6962 §2.1.1 PATH(m, D[n]), leaf-most sibling first. */
+function auditPath(m: number, leaves: Buffer[]): Buffer[] {
+  if (leaves.length <= 1) return [];
+  const k = largestPowerOfTwoBelow(leaves.length);
+  return m < k ? [...auditPath(m, leaves.slice(0, k)), treeHash(leaves.slice(k))] : [...auditPath(m - k, leaves.slice(k)), treeHash(leaves.slice(0, k))];
+}
+
+const sha256hex = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+
+/** What Rekor stores for a proposed entry (rekor pkg/types/dsse/v0.0.1 Canonicalize; other kinds as proposed). */
+function canonicalEntry(proposed: any): object {
+  const pc = proposed?.kind === 'dsse' ? proposed.spec?.proposedContent : undefined;
+  if (!pc) return proposed;
+  const env = JSON.parse(pc.envelope) as { payload: string; signatures: Array<{ sig: string }> };
+  return {
+    apiVersion: proposed.apiVersion,
+    kind: 'dsse',
+    spec: {
+      envelopeHash: { algorithm: 'sha256', value: sha256hex(pc.envelope) },
+      payloadHash: { algorithm: 'sha256', value: sha256hex(Buffer.from(env.payload, 'base64')) },
+      signatures: env.signatures.map((s, i) => ({ signature: s.sig, verifier: pc.verifiers[i] ?? pc.verifiers[0] })),
+    },
+  };
+}
+
+/**
+ * A Rekor v1 log as the real one behaves: entries appended to one Merkle tree
+ * (which already holds other entries, as a running log does), the log index
+ * being the entry's position, and each inclusion proof the audit path to the
+ * root that the accompanying checkpoint signs. Implements @sigstore/mock's TLog
+ * interface so that its HTTP handler serves it.
+ */
+class MerkleTLog {
+  readonly publicKey: Buffer;
+  private readonly logID: Buffer;
+  private readonly treeID = randomInt(2 ** 47);
+  private readonly leaves: Buffer[];
+  constructor(
+    private readonly host: string,
+    private readonly keys: KeyPairKeyObjectResult,
+  ) {
+    this.publicKey = keys.publicKey.export({ format: 'der', type: 'spki' });
+    this.logID = createHash('sha256').update(this.publicKey).digest();
+    this.leaves = Array.from({ length: 1000 + randomInt(1000) }, () => randomBytes(32));
+  }
+
+  async log(proposedEntry: object): Promise<any> {
+    const body = Buffer.from(sigjson.canonicalize(canonicalEntry(proposedEntry)), 'utf8');
+    const logIndex = this.leaves.length;
+    this.leaves.push(leafHash(body));
+    const integratedTime = Math.floor(Date.now() / 1000);
+    const logID = this.logID.toString('hex');
+    const set = cryptoSign('sha256', Buffer.from(sigjson.canonicalize({ body: body.toString('base64'), integratedTime, logIndex, logID }), 'utf8'), this.keys.privateKey);
+    const treeSize = this.leaves.length;
+    const rootHash = treeHash(this.leaves);
+    const note = `${this.host} - ${this.treeID}\n${treeSize}\n${rootHash.toString('base64')}\nTimestamp: ${BigInt(Date.now()) * 1_000_000n}\n`;
+    const noteSig = Buffer.concat([this.logID.subarray(0, 4), cryptoSign('sha256', Buffer.from(note), this.keys.privateKey)]);
+    const checkpoint = `${note}\n\u2014 ${this.host} ${noteSig.toString('base64')}\n`;
+    return {
+      [randomBytes(32).toString('hex')]: {
+        body: body.toString('base64'),
+        integratedTime,
+        logID,
+        logIndex,
+        verification: {
+          signedEntryTimestamp: set.toString('base64'),
+          inclusionProof: { logIndex, treeSize, rootHash: rootHash.toString('hex'), hashes: auditPath(logIndex, this.leaves).map((h) => h.toString('hex')), checkpoint },
+        },
+      },
+    };
+  }
 }

@@ -72,7 +72,7 @@ describe('sigstore-js tests/bundles (production root, any identity of brian@deha
 describe('sigstore-js verify fixtures', () => {
   const raw = json(join(js, 'verify-fixtures/trusted_root.json'));
   test('their trusted root is malformed (a CA and a TSA with validFor but no start) and is refused', () => {
-    assert.throws(() => loadTrustedRoot(raw), (e: unknown) => e instanceof TrustInputError && e.trustCode === 'INVALID_TRUSTED_ROOT' && /no start/.test(e.message));
+    assert.throws(() => loadTrustedRoot(raw), (e: unknown) => e instanceof TrustInputError && e.code === 'INVALID_TRUSTED_ROOT' && /no start/.test(e.message));
   });
   // Give the two entries the start upstream's lenient reader assumes (the beginning of time).
   const patched = clone(raw);
@@ -267,7 +267,7 @@ describe('what @sigstore/verify 3.x leaves to us', () => {
     assert.match(bad.message, /PAE/);
   });
   test('validFor without start on a log key, CT key, CA or TSA: the trusted root is malformed', () => {
-    assert.throws(() => loadTrustedRoot(join(conf, 'trust-root-tlog-missing-validity-start_fail/trusted_root.json')), (e: unknown) => e instanceof TrustInputError && e.trustCode === 'INVALID_TRUSTED_ROOT');
+    assert.throws(() => loadTrustedRoot(join(conf, 'trust-root-tlog-missing-validity-start_fail/trusted_root.json')), (e: unknown) => e instanceof TrustInputError && e.code === 'INVALID_TRUSTED_ROOT');
     const base = json(join(fixtures, 'sigstore-python-trust/prod/trusted_root.json'));
     const edits: Array<[string, (r: any) => void]> = [
       ['tlog', (r) => delete r.tlogs[0].publicKey.validFor.start],

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { keyIdOf, parseDerEcdsaSignature, UnsupportedPrehashError, verifyPrehashed } from '../../src/core/trust/prehash.js';
+import { TrustInputError } from '../../src/core/trust/reasons.js';
+import { describeKey, keyIdOf, parseDerEcdsaSignature, UnsupportedPrehashError, verifyMessage, verifyPrehashed } from '../../src/core/trust/prehash.js';
 
 type Alg = 'sha256' | 'sha384' | 'sha512';
 const digest = (alg: Alg, m: Uint8Array) => createHash(alg).update(m).digest();
@@ -103,5 +104,43 @@ describe('malformed input', () => {
     assert.throws(() => verifyPrehashed(ed.publicKey, 'sha256', d, Buffer.alloc(64)), UnsupportedPrehashError);
     const p521 = generateKeyPairSync('ec', { namedCurve: 'secp521r1' });
     assert.throws(() => verifyPrehashed(p521.publicKey, 'sha512', digest('sha512', msg), sign('sha512', msg, p521.privateKey)), UnsupportedPrehashError);
+  });
+});
+
+describe('signer keys (describeKey) and whole-message signatures (verifyMessage)', () => {
+  test('cosign key kinds are accepted with their key id; other curves, small RSA and non-keys are INVALID_KEY', () => {
+    for (const [type, opts, algorithm] of [
+      ['ec', { namedCurve: 'P-256' }, 'ecdsa-p256'],
+      ['ec', { namedCurve: 'P-384' }, 'ecdsa-p384'],
+      ['rsa', { modulusLength: 2048 }, 'rsa'],
+      ['ed25519', {}, 'ed25519'],
+    ] as const) {
+      const { publicKey } = generateKeyPairSync(type as 'ec', opts as { namedCurve: string });
+      const pem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
+      const info = describeKey(pem);
+      assert.equal(info.algorithm, algorithm);
+      assert.equal(info.keyId, keyIdOf(pem));
+      assert.equal(describeKey(info.der).keyId, info.keyId);
+      assert.equal(describeKey(Buffer.from(pem)).keyId, info.keyId);
+    }
+    const refused = [
+      generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey,
+      generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey,
+    ];
+    for (const k of refused) assert.throws(() => describeKey(k), (e: unknown) => e instanceof TrustInputError && e.code === 'INVALID_KEY');
+    assert.throws(() => describeKey('not a key'), (e: unknown) => e instanceof TrustInputError && e.code === 'INVALID_KEY');
+  });
+
+  test('verifyMessage: SHA-256 (and SHA-384 for P-384) ECDSA / RSA, pure Ed25519; never throws on garbage', () => {
+    const msg = Buffer.from('message');
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    assert.ok(verifyMessage(p384.publicKey, msg, sign('sha384', msg, p384.privateKey)));
+    assert.ok(verifyMessage(describeKey(p384.publicKey), msg, sign('sha256', msg, p384.privateKey)));
+    const ed = generateKeyPairSync('ed25519');
+    assert.ok(verifyMessage(ed.publicKey, msg, sign(null, msg, ed.privateKey)));
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    assert.ok(verifyMessage(rsa.publicKey, msg, sign('sha256', msg, rsa.privateKey)));
+    assert.equal(verifyMessage(rsa.publicKey, Buffer.from('other'), sign('sha256', msg, rsa.privateKey)), false);
+    assert.equal(verifyMessage(ed.publicKey, msg, Buffer.from('garbage')), false);
   });
 });

@@ -8,19 +8,19 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { anchorsFromPems } from '../../src/core/trust/anchors.js';
 import { verifyDsseAttestation, parseEnvelope, parseStatement } from '../../src/core/trust/attestation.js';
-import { parsePublicKey } from '../../src/core/trust/keys.js';
+import { describeKey } from '../../src/core/trust/prehash.js';
 import { readProvenance, splitSourceUri } from '../../src/core/trust/provenance.js';
 import type { TrustedSigner } from '../../src/core/trust/trust-file.js';
+import { trustedRootFromPems } from '../../src/core/trust/trusted-root.js';
 
 const F = (p: string): Buffer => readFileSync(fileURLToPath(new URL(`../fixtures/cosign/verify-blob-attestation/${p}`, import.meta.url)));
 const pub = F('cosign.pub').toString();
-const signer: TrustedSigner = { name: 'blob-key', type: 'key', keyPath: 'cosign.pub', publicKeyPem: pub, key: parsePublicKey(pub) };
+const signer: TrustedSigner = { name: 'blob-key', type: 'key', keyPath: 'cosign.pub', publicKeyPem: pub, key: describeKey(pub) };
 const blob = `sha256:${createHash('sha256').update(F('blobContents.txt')).digest('hex')}`;
 const another = `sha256:${createHash('sha256').update(F('anotherBlobContents.txt')).digest('hex')}`;
 const layer = (name: string) => ({ mediaType: 'application/vnd.dsse.envelope.v1+json', digest: '', size: 0, annotations: {}, bytes: F(name) });
-const ctx = (subject: string, signers = [signer]) => ({ signers, anchors: anchorsFromPems({}), subjects: new Set([subject]) });
+const ctx = (subject: string, signers = [signer]) => ({ signers, trustedRoot: trustedRootFromPems({}), subjects: new Set([subject]) });
 
 test('blobSLSAProvenanceSignature: verifies for "some-payload" (also by digest); fails for "another-blob"; signer from the trust file', () => {
   assert.equal(blob, 'sha256:658781cd4ed9bca60642e0a9df2d0a22fc3d4ded8f94f4e4e4e1f1a7c6e3cc24'.slice(0, 7) + blob.slice(7));

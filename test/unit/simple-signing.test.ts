@@ -8,12 +8,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { anchorsFromPems } from '../../src/core/trust/anchors.js';
 import type { AttachedLayer } from '../../src/core/trust/attachments.js';
+import { certificateSubject, fulcioExtensions, parseCertificate, splitPemCertificates, verifyCertificateChain } from '../../src/core/trust/certificate.js';
 import type { CosignVerifyContext } from '../../src/core/trust/cosign-signer.js';
-import { parseCertificate, verifyChainAt, certificateIdentity } from '../../src/core/trust/fulcio-cert.js';
-import { parsePublicKey } from '../../src/core/trust/keys.js';
-import { parseRekorBundle, verifySet } from '../../src/core/trust/rekor-set.js';
+import { describeKey } from '../../src/core/trust/prehash.js';
+import { verifyRekorAnnotation } from '../../src/core/trust/rekor-set.js';
+import { trustedRootFromPems } from '../../src/core/trust/trusted-root.js';
 import { verifySimpleSigning } from '../../src/core/trust/simple-signing.js';
 import { parseTrustFile, type TrustedSigner } from '../../src/core/trust/trust-file.js';
 
@@ -37,14 +37,14 @@ function dir(name: string): { layers: AttachedLayer[]; subjects: Set<string> } {
   return { layers, subjects };
 }
 
-const keySigner = (name: string, pem: string): TrustedSigner => ({ name, type: 'key', keyPath: name, publicKeyPem: pem, key: parsePublicKey(pem) });
+const keySigner = (name: string, pem: string): TrustedSigner => ({ name, type: 'key', keyPath: name, publicKeyPem: pem, key: describeKey(pem) });
 const cosignPub = keySigner('cosign', f('cosign.pub'));
 const cosign2Pub = keySigner('cosign2', f('cosign2.pub'));
-const rekorAnchors = anchorsFromPems({ rekorKeyPems: [f('rekor.pub')], caPems: [f('fulcio_v1.crt.pem')] }, 'containers-image fixtures');
-const noAnchors = anchorsFromPems({}, 'no anchors');
+const rekorAnchors = trustedRootFromPems({ rekorKeyPems: [f('rekor.pub')], caPems: [f('fulcio_v1.crt.pem')] }, 'containers-image fixtures');
+const noAnchors = trustedRootFromPems({}, 'no anchors');
 
 function ctx(signers: TrustedSigner[], subjects: Set<string>, anchors = noAnchors, requireTlog = false): CosignVerifyContext {
-  return { signers, anchors, subjects, requireTlog };
+  return { signers, trustedRoot: anchors, subjects, requireTlog };
 }
 
 test('dir-img-cosign-valid: ACCEPT under cosign.pub', () => {
@@ -98,7 +98,7 @@ test('dir-img-cosign-key-rekor-valid: ACCEPT with the SET; REJECT without it (tl
   const tampered = { ...l, annotations: { ...l.annotations, 'dev.sigstore.cosign/bundle': JSON.stringify(set) } };
   assert.equal(verifySimpleSigning(tampered, ctx([cosign2Pub], subjects, rekorAnchors, true)).reason, 'TLOG_INVALID');
 
-  const wrongRekor = anchorsFromPems({ rekorKeyPems: [f('cosign.pub')] });
+  const wrongRekor = trustedRootFromPems({ rekorKeyPems: [f('cosign.pub')] });
   assert.equal(verifySimpleSigning(l, ctx([cosign2Pub], subjects, wrongRekor, true)).reason, 'TLOG_INVALID');
 });
 
@@ -134,7 +134,7 @@ test('dir-img-cosign-fulcio-rekor-valid: keyless ACCEPT for mitr@redhat.com; REJ
   const anchored = await parseTrustFile('signers:\n  - name: x\n    keyless: {issuer: "https://github.com/login/oauth", subjectRegExp: "mitr@redhat\\\\.com"}\n', '/x/vouch.trust.yaml');
   assert.equal(verifySimpleSigning(l, ctx(anchored.signers, subjects, rekorAnchors)).reason, 'OK');
   // Without the Fulcio CA the certificate chains nowhere.
-  const noCa = anchorsFromPems({ rekorKeyPems: [f('rekor.pub')] });
+  const noCa = trustedRootFromPems({ rekorKeyPems: [f('rekor.pub')] });
   assert.equal(verifySimpleSigning(l, ctx(trust.signers, subjects, noCa)).reason, 'CERT_CHAIN_INVALID');
 });
 
@@ -163,23 +163,24 @@ test('dir-img-unsigned: nothing to verify', () => {
 
 test('fulcio-cert + fulcio-chain verify against fulcio_v1 at 1670870899 (issuer, email); fail without chain', () => {
   const leaf = parseCertificate(f('fulcio-cert'));
-  const chain = [...f('fulcio-chain').matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((m) => parseCertificate(m[0]));
+  const chain = splitPemCertificates(f('fulcio-chain'));
   const at = new Date(1670870899 * 1000);
-  assert.deepEqual(verifyChainAt(leaf, chain, rekorAnchors, at), { ok: true });
-  assert.equal(verifyChainAt(leaf, [], rekorAnchors, at).ok, false);
-  assert.equal((verifyChainAt(leaf, chain, rekorAnchors, new Date()) as { reason: string }).reason, 'CERT_EXPIRED_AT_SIGNING');
-  const id = certificateIdentity(leaf);
-  assert.equal(id.subject, 'mitr@redhat.com');
-  assert.equal(id.issuer, 'https://github.com/login/oauth');
+  const ok = verifyCertificateChain(leaf, chain, rekorAnchors, at);
+  assert.ok('ok' in ok, JSON.stringify(ok));
+  assert.equal(ok.path.length, 3);
+  assert.equal('ok' in verifyCertificateChain(leaf, [], rekorAnchors, at), false);
+  assert.equal((verifyCertificateChain(leaf, chain, rekorAnchors, new Date()) as { reason: string }).reason, 'CERT_EXPIRED_AT_SIGNING');
+  assert.equal(certificateSubject(leaf), 'mitr@redhat.com');
+  assert.equal(fulcioExtensions(leaf).issuer, 'https://github.com/login/oauth');
 });
 
 test('rekor-set verifies under rekor.pub with integratedTime 1670870899, fails under another key', () => {
   const T = join(FIX, 'internal', 'testdata');
   const set = readFileSync(join(T, 'rekor-set'), 'utf8');
-  const b = parseRekorBundle(set);
-  assert.ok(typeof b !== 'string', String(b));
-  const ok = verifySet(b, anchorsFromPems({ rekorKeyPems: [readFileSync(join(T, 'rekor.pub'), 'utf8')] }));
-  assert.ok(ok.ok);
-  assert.equal(b.integratedTime, 1670870899);
-  assert.equal(verifySet(b, anchorsFromPems({ rekorKeyPems: [f('cosign.pub')] })).ok, false);
+  const ok = verifyRekorAnnotation(set, trustedRootFromPems({ rekorKeyPems: [readFileSync(join(T, 'rekor.pub'), 'utf8')] }));
+  assert.ok(ok.ok, ok.ok ? '' : ok.message);
+  assert.equal(ok.integratedTime, 1670870899);
+  assert.equal(ok.evidence.integratedTime, new Date(1670870899 * 1000).toISOString());
+  assert.equal(verifyRekorAnnotation(set, trustedRootFromPems({ rekorKeyPems: [f('cosign.pub')] })).ok, false);
+  assert.equal(verifyRekorAnnotation('{"SignedEntryTimestamp": 1}', trustedRootFromPems({})).ok, false);
 });

@@ -81,7 +81,7 @@ const bad: Array<[string, string, RegExp]> = [
 for (const [name, text, re] of bad) {
   test(`rejected: ${name}`, async () => {
     const dir = await setup();
-    await assert.rejects(parseTrustFile(text, join(dir, 'vouch.trust.yaml')), (e: unknown) => e instanceof VouchError && e.exitCode === 2 && re.test(e.message));
+    await assert.rejects(parseTrustFile(text, join(dir, 'vouch.trust.yaml')), (e: unknown) => e instanceof VouchError && e.code === 'INVALID_TRUST_FILE' && e.exitCode === 2 && re.test(e.message));
   });
 }
 

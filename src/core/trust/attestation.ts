@@ -10,7 +10,7 @@ import { dsse } from '@sigstore/core';
 import { sanitizeLine } from '../util/sanitize.js';
 import { CosignAnnotation, CosignMediaType, type AttachedLayer } from './attachments.js';
 import { failed, verifyCosignSigner, type CosignVerifyContext } from './cosign-signer.js';
-import { decodeBase64Strict } from './keys.js';
+import { canonicalBase64 } from './encoding.js';
 import type { VerificationResult } from './types.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -57,10 +57,10 @@ export function parseEnvelope(bytes: Uint8Array): { payloadType: string; payload
     return 'the DSSE envelope is not JSON';
   }
   if (typeof env?.payloadType !== 'string') return 'the DSSE envelope has no payloadType';
-  const payload = decodeBase64Strict(env.payload);
+  const payload = canonicalBase64(env.payload);
   if (!payload) return 'the DSSE payload is not strict base64';
   if (!Array.isArray(env.signatures) || env.signatures.length === 0) return 'the DSSE envelope has no signatures';
-  const signatures = env.signatures.map((s: any) => decodeBase64Strict(s?.sig)).filter((b: Buffer | undefined): b is Buffer => b !== undefined && b.length > 0);
+  const signatures = env.signatures.map((s: any) => canonicalBase64(s?.sig)).filter((b: Buffer | undefined): b is Buffer => b !== undefined && b.length > 0);
   if (signatures.length === 0) return 'the DSSE signatures are not strict base64';
   return { payloadType: env.payloadType, payload, signatures };
 }

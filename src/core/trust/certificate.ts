@@ -226,35 +226,28 @@ export function memoizeCertificate(cert: X509Certificate, trusted = false): X509
     fastNode(c.root as unknown as DerNode, false);
     return c;
   });
-  if (trusted) {
-    const original = cert.verify.bind(cert);
+  // verify(issuer), its answer remembered per issuer (the library checks the chain once per timestamp).
+  const rememberPerIssuer = (check: (issuer?: X509Certificate) => boolean) => {
     const results = new WeakMap<object, boolean>();
     const self = {};
     define('verify', (issuer?: X509Certificate) => {
       const k = issuer ?? self;
       let r = results.get(k);
       if (r === undefined) {
-        r = original(issuer);
+        r = check(issuer);
         results.set(k, r);
       }
       return r;
     });
+  };
+  if (trusted) {
+    rememberPerIssuer(cert.verify.bind(cert));
     trustedKeys.set(cert, createPublicKey({ key: cert.publicKey, format: 'der', type: 'spki' }));
   } else {
-    // X509Certificate.verify, with the issuer's key object reused when the issuer
-    // is a trusted certificate, and the answer remembered per issuer (the
-    // library checks the chain once per timestamp).
-    const results = new WeakMap<object, boolean>();
-    const self = {};
-    define('verify', (issuer?: X509Certificate) => {
-      const k = issuer ?? self;
-      let r = results.get(k);
-      if (r === undefined) {
-        const key = (issuer && trustedKeys.get(issuer)) ?? createPublicKey({ key: (issuer ?? cert).publicKey, format: 'der', type: 'spki' });
-        r = sigcrypto.verify(cert.tbsCertificate.toDER(), key, cert.signatureValue, cert.signatureAlgorithm);
-        results.set(k, r);
-      }
-      return r;
+    // X509Certificate.verify, with the issuer's key object reused when the issuer is a trusted certificate.
+    rememberPerIssuer((issuer) => {
+      const key = (issuer && trustedKeys.get(issuer)) ?? createPublicKey({ key: (issuer ?? cert).publicKey, format: 'der', type: 'spki' });
+      return sigcrypto.verify(cert.tbsCertificate.toDER(), key, cert.signatureValue, cert.signatureAlgorithm);
     });
   }
   return cert;

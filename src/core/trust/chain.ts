@@ -5,10 +5,9 @@
  * the TUI; offline except for the image's own registry.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultCacheDir, writeFileAtomic } from '../cache/cache.js';
-import { VouchError } from '../errors.js';
 import { parseJsonBytes } from '../oci/manifest.js';
 import { traceability as imageTraceability } from '../oci/traceability.js';
 import type { ImageIndex } from '../oci/types.js';
@@ -16,15 +15,15 @@ import type { Image, OpenOptions } from '../sources/image.js';
 import { DirectoryStore } from '../sources/layout.js';
 import { openReference, resolveReference } from '../sources/open.js';
 import { RegistryClient } from '../sources/registry/client.js';
-import { anchorsFromTrustedRoot, publicGoodTrustedRootDocument, type TrustAnchors } from './anchors.js';
+import { verifyAttachedBundle } from './attached-bundle.js';
 import { verifyDsseAttestation } from './attestation.js';
 import { CosignAnnotation, CosignKind, discoverAttachments, LayoutAttachmentStore, RegistryAttachmentStore, type Attachment, type AttachmentStore } from './attachments.js';
-import { verifyAttachedBundle } from './bundle-adapter.js';
 import type { CosignVerifyContext } from './cosign-signer.js';
 import { isSlsaProvenance, readProvenance, type Provenance } from './provenance.js';
 import { verifySimpleSigning } from './simple-signing.js';
 import { chainTraceability, type ChainTraceability } from './traceability-chain.js';
 import { loadTrustFile, TRUST_FILE_NAME, type TrustFile } from './trust-file.js';
+import { defaultTrustedRoot, loadTrustedRoot, parseTrustedRoot, type TrustedRoot } from './trusted-root.js';
 import type { FulcioExtensions, ReasonCode, SignerIdentity, VerificationResult } from './types.js';
 
 export interface ChainSigner {
@@ -107,27 +106,11 @@ export function cachedTrustedRootPath(cacheDir = defaultCacheDir()): string {
 }
 
 /** The trusted root: the trust file's, else the one a --tuf-refresh cached, else the public-good root shipped with the package. */
-export async function resolveTrustedRoot(trust: TrustFile, cacheDir = defaultCacheDir()): Promise<{ document: unknown; anchors: TrustAnchors; source: string }> {
-  const read = async (path: string): Promise<unknown> => {
-    let text: Buffer;
-    try {
-      text = await readFile(path);
-    } catch (e) {
-      throw new VouchError('NOT_FOUND', `${path}: cannot read trusted root (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    return parseJsonBytes(text, path, 'USAGE', 16 << 20);
-  };
-  if (trust.trustedRoot) {
-    const document = await read(trust.trustedRoot);
-    return { document, anchors: anchorsFromTrustedRoot(document, trust.trustedRoot), source: trust.trustedRoot };
-  }
+export function resolveTrustedRoot(trust: TrustFile, cacheDir = defaultCacheDir()): { root: TrustedRoot; source: string } {
+  if (trust.trustedRoot) return { root: loadTrustedRoot(trust.trustedRoot), source: trust.trustedRoot };
   const cached = cachedTrustedRootPath(cacheDir);
-  if (existsSync(cached)) {
-    const document = await read(cached);
-    return { document, anchors: anchorsFromTrustedRoot(document, cached), source: `${cached} (from TUF)` };
-  }
-  const document = publicGoodTrustedRootDocument();
-  return { document, anchors: anchorsFromTrustedRoot(document, 'Sigstore public-good root (shipped)'), source: 'Sigstore public-good root (shipped)' };
+  if (existsSync(cached)) return { root: loadTrustedRoot(cached), source: `${cached} (from TUF)` };
+  return { root: defaultTrustedRoot(), source: 'Sigstore public-good root (shipped)' };
 }
 
 /** Online: update the trusted root through TUF into the cache. */
@@ -137,7 +120,7 @@ export async function refreshTrustedRoot(cacheDir = defaultCacheDir()): Promise<
   await mkdir(cachePath, { recursive: true });
   const tuf = await initTUF({ cachePath, forceCache: false });
   const text = await tuf.getTarget('trusted_root.json');
-  anchorsFromTrustedRoot(JSON.parse(text), 'trusted_root.json from TUF'); // refuse to cache what we could not use
+  parseTrustedRoot(parseJsonBytes(Buffer.from(text), 'trusted_root.json from TUF', 'INVALID_TRUSTED_ROOT', 16 << 20), 'trusted_root.json from TUF'); // refuse to cache what we could not use
   const dest = cachedTrustedRootPath(cacheDir);
   await writeFileAtomic(dest, text);
   return dest;
@@ -157,15 +140,15 @@ export function imageSubjects(image: Pick<Image, 'digest' | 'index'>): string[] 
   return image.index ? [image.digest, image.index.digest] : [image.digest];
 }
 
-/** Verify what is attached (already discovered) to an image. No I/O beyond the lazily loaded bundle verifier. */
+/** Verify what is attached (already discovered) to an image. No I/O. */
 export async function verifyAttachments(
   image: Pick<Image, 'reference' | 'digest' | 'index' | 'manifest' | 'config'>,
   attachments: Attachment[],
   trust: TrustFile,
-  root: { document: unknown; anchors: TrustAnchors; source: string },
+  root: { root: TrustedRoot; source: string },
 ): Promise<ChainReport> {
   const subjects = imageSubjects(image);
-  const ctx: CosignVerifyContext = { signers: trust.signers, anchors: root.anchors, subjects: new Set(subjects) };
+  const ctx: CosignVerifyContext = { signers: trust.signers, trustedRoot: root.root, subjects: new Set(subjects) };
   const signatures: ChainSignature[] = [];
   const signatureMessages: string[] = [];
   const attestations: ChainAttestation[] = [];
@@ -197,7 +180,7 @@ export async function verifyAttachments(
     } else if (a.kind === 'bundle') {
       for (const l of a.layers) {
         if (!l.bytes) continue;
-        const b = await verifyAttachedBundle(l.bytes, subjects, trust.policy, root.document);
+        const b = verifyAttachedBundle(l.bytes, subjects, trust.policy, root.root);
         note(b.result);
         if (b.role === 'signature') {
           signatures.push({ kind: 'bundle', verified: b.result.verified, reason: b.result.reason, signer: chainSigner(b.result.signer), tlog: tlogOf(b.result) });
@@ -257,7 +240,7 @@ async function cosignSaveImageDigest(dir: string): Promise<string | undefined> {
 /** Open the image, find its attachments where it lives, verify them. */
 export async function verifyChain(input: string, opts: ChainOptions = {}): Promise<ChainReport> {
   const trust = await resolveTrust(opts);
-  const root = await resolveTrustedRoot(trust, opts.cacheDir);
+  const root = resolveTrustedRoot(trust, opts.cacheDir);
   const resolution = await resolveReference(input, opts);
   let reference = resolution.reference;
   let store: AttachmentStore | undefined;

@@ -7,17 +7,18 @@
 import { createPublicKey } from 'node:crypto';
 import { RFC3161Timestamp, type X509Certificate } from '@sigstore/core';
 import { sanitizeLine } from '../util/sanitize.js';
-import { withinWindow, type TrustAnchors } from './anchors.js';
 import { CosignAnnotation } from './attachments.js';
-import { certificateIdentity, parseCertificate, verifyChainAt } from './fulcio-cert.js';
-import { certificateKey, decodeBase64Strict, parsePublicKey, verifyMessage, type PublicKeyInfo } from './keys.js';
-import { bodyMatches, parseRekorBundle, verifySet } from './rekor-set.js';
+import { certificateSubject, fulcioExtensions, parseCertificate, splitPemCertificates, verifyCertificateChain } from './certificate.js';
+import { canonicalBase64 } from './encoding.js';
+import { describeKey, verifyMessage, type PublicKeyInfo } from './prehash.js';
+import { bodyMatches, parseRekorAnnotation, verifyRekorAnnotation } from './rekor-set.js';
+import { inRange, type TrustedRoot } from './trusted-root.js';
 import { keySigners, matchKeyless, type TrustedSigner } from './trust-file.js';
 import type { ReasonCode, SignerIdentity, TlogEvidence, VerificationResult } from './types.js';
 
 export interface CosignVerifyContext {
   signers: readonly TrustedSigner[];
-  anchors: TrustAnchors;
+  trustedRoot: TrustedRoot;
   /** Digests that are this image: its manifest digest and, for a multi-platform image, the index digest. */
   subjects: ReadonlySet<string>;
   /** Refuse key-based signatures without a transparency log entry (keyless ones always need log or timestamp evidence). */
@@ -27,8 +28,6 @@ export interface CosignVerifyContext {
 export function failed(reason: Exclude<ReasonCode, 'OK'>, message: string, signer: SignerIdentity | null = null, tlog: TlogEvidence | null = null): VerificationResult {
   return { verified: false, reason, message: sanitizeLine(message), signer, tlog, signedAt: tlog?.integratedTime ?? null };
 }
-
-const CERTS = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 /**
  * Verify `signature` over `message` (the simple-signing payload, or the DSSE
@@ -54,12 +53,13 @@ export function verifyCosignSigner(
   if (certPem) {
     try {
       cert = parseCertificate(certPem);
-      signerKey = certificateKey(certPem);
+      signerKey = describeKey(cert.publicKey);
     } catch {
       return failed('CERT_CHAIN_INVALID', 'the certificate annotation is not a usable X.509 certificate');
     }
-    const id = certificateIdentity(cert);
-    identity = { type: 'keyless', ...(id.subject !== undefined ? { subject: id.subject } : {}), ...(id.issuer !== undefined ? { issuer: id.issuer } : {}), trustedAs: null, extensions: id.extensions };
+    const extensions = fulcioExtensions(cert);
+    const subject = certificateSubject(cert);
+    identity = { type: 'keyless', ...(subject !== undefined ? { subject } : {}), ...(extensions.issuer !== undefined ? { issuer: extensions.issuer } : {}), trustedAs: null, extensions };
     if (!verifyMessage(signerKey, message, signature)) return failed('SIGNATURE_INVALID', 'the signature does not verify under the certificate\'s key: the payload was altered or the signature belongs to something else', identity);
   } else {
     const trusted = keySigners(ctx.signers).find((k) => verifyMessage(k.key, message, signature));
@@ -81,17 +81,15 @@ export function verifyCosignSigner(
   let tlog: TlogEvidence | null = null;
   let signedAt: Date | undefined;
   if (setText) {
-    const parsed = parseRekorBundle(setText);
-    if (typeof parsed === 'string') return failed('TLOG_INVALID', parsed, identity);
-    const set = verifySet(parsed, ctx.anchors);
+    const set = verifyRekorAnnotation(setText, ctx.trustedRoot);
     if (!set.ok) return failed('TLOG_INVALID', set.message, identity);
     const mismatch = bodyMatches(set.body, { payload: logged.payload, signature, signer: { ...(certPem ? { pem: certPem } : {}), key: signerKey }, dsse: logged.dsse });
     if (mismatch) return failed('TLOG_INVALID', mismatch, identity, set.evidence);
     tlog = set.evidence;
-    signedAt = new Date(parsed.integratedTime * 1000);
+    signedAt = new Date(set.integratedTime * 1000);
   }
   if (tsText) {
-    const ts = verifyTimestamp(tsText, signature, ctx.anchors);
+    const ts = verifyTimestamp(tsText, signature, ctx.trustedRoot);
     if (typeof ts === 'string') return failed('TIMESTAMP_INVALID', ts, identity, tlog);
     signedAt ??= ts;
   }
@@ -99,15 +97,14 @@ export function verifyCosignSigner(
   if (!cert && ctx.requireTlog && !tlog) return failed('TLOG_MISSING', 'the signature has no transparency log entry and the policy requires one', identity);
   if (cert) {
     if (!signedAt) return failed('TLOG_MISSING', 'a keyless signature needs a transparency log entry or a timestamp to prove when it was made, and this one has neither', identity);
-    const chain = [...(annotations[CosignAnnotation.Chain] ?? '').matchAll(CERTS)].flatMap((m) => {
-      try {
-        return [parseCertificate(m[0])];
-      } catch {
-        return [];
-      }
-    });
-    const outcome = verifyChainAt(cert, chain, ctx.anchors, signedAt);
-    if (!outcome.ok) return failed(outcome.reason, outcome.message, identity, tlog);
+    let chain: X509Certificate[];
+    try {
+      chain = splitPemCertificates(annotations[CosignAnnotation.Chain] ?? '');
+    } catch {
+      return failed('CERT_CHAIN_INVALID', 'the chain annotation holds a certificate that is not X.509', identity, tlog);
+    }
+    const outcome = verifyCertificateChain(cert, chain, ctx.trustedRoot, signedAt);
+    if (!('ok' in outcome)) return failed(outcome.reason, outcome.message, identity, tlog);
     const match = matchKeyless(ctx.signers, identity.subject, identity.issuer);
     if (!match) {
       return failed('UNTRUSTED_SIGNER', `certificate identity ${JSON.stringify(identity.subject ?? '')} from issuer ${JSON.stringify(identity.issuer ?? '')} matches no keyless signer in the trust file`, identity, tlog);
@@ -119,23 +116,23 @@ export function verifyCosignSigner(
 
 /** The key (or certificate key) a Rekor entry body names, without trusting it. */
 function loggedKey(setText: string): PublicKeyInfo | undefined {
-  const parsed = parseRekorBundle(setText);
+  const parsed = parseRekorAnnotation(setText);
   if (typeof parsed === 'string') return undefined;
   try {
-    const body = JSON.parse(parsed.body.toString('utf8'));
-    const pem = decodeBase64Strict(body?.spec?.signature?.publicKey?.content)?.toString('utf8');
+    const body = JSON.parse(canonicalBase64(parsed.payload.body)!.toString('utf8'));
+    const pem = canonicalBase64(body?.spec?.signature?.publicKey?.content)?.toString('utf8');
     if (!pem) return undefined;
-    return /BEGIN CERTIFICATE/.test(pem) ? certificateKey(pem) : parsePublicKey(pem);
+    return describeKey(/BEGIN CERTIFICATE/.test(pem) ? parseCertificate(pem).publicKey : pem);
   } catch {
     return undefined;
   }
 }
 
 /** cosign's RFC 3161 annotation: a timestamp over the raw signature bytes by a trusted TSA; the time, or why not. */
-function verifyTimestamp(text: string, signature: Uint8Array, anchors: TrustAnchors): Date | string {
+function verifyTimestamp(text: string, signature: Uint8Array, root: TrustedRoot): Date | string {
   let der: Buffer<ArrayBuffer> | undefined;
   try {
-    der = decodeBase64Strict(JSON.parse(text)?.SignedRFC3161Timestamp);
+    der = canonicalBase64(JSON.parse(text)?.SignedRFC3161Timestamp);
   } catch {
     der = undefined;
   }
@@ -147,14 +144,14 @@ function verifyTimestamp(text: string, signature: Uint8Array, anchors: TrustAnch
     return 'the RFC 3161 timestamp is not a valid timestamp token';
   }
   const at = ts.signingTime;
-  for (const tsa of anchors.tsas) {
-    if (!withinWindow(tsa.validFor, at)) continue;
+  for (const tsa of root.timestampAuthorities) {
+    if (!inRange(tsa.validFor, at)) continue;
     try {
-      ts.verify(Buffer.from(signature) as Buffer<ArrayBuffer>, createPublicKey({ key: tsa.certs[0]!.publicKey, format: 'der', type: 'spki' }));
+      ts.verify(Buffer.from(signature) as Buffer<ArrayBuffer>, createPublicKey({ key: tsa.certChain[0]!.publicKey, format: 'der', type: 'spki' }));
       return at;
     } catch {
       /* not this authority */
     }
   }
-  return `the RFC 3161 timestamp is not signed by a timestamp authority of ${anchors.source}`;
+  return `the RFC 3161 timestamp is not signed by a timestamp authority of ${root.source}`;
 }

@@ -32,6 +32,18 @@ export function strictBase64(s: string): Buffer | null {
   return buf;
 }
 
+/**
+ * Canonical standard base64 only, as Go's base64.StdEncoding writes it (cosign's
+ * annotations, Rekor's SET payloads, DSSE envelopes): padding required, no
+ * whitespace, no URL alphabet, no non-zero trailing bits. Undefined when not.
+ */
+export function canonicalBase64(s: unknown): Buffer<ArrayBuffer> | undefined {
+  if (typeof s !== 'string') return undefined;
+  if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return undefined;
+  const b = Buffer.from(s, 'base64');
+  return b.toString('base64') === s ? b : undefined;
+}
+
 /** Like strictBase64, but throws `what: invalid base64` for callers that treat it as malformed input. */
 export function mustBase64(s: unknown, what: string, onError: (msg: string) => never): Buffer {
   if (typeof s !== 'string') return onError(`${what}: expected a base64 string`);

@@ -1,5 +1,8 @@
 /**
- * Signature verification over a digest (the message itself unknown): what the
+ * Public keys (loading, key ids, the key kinds vouch trusts) and signature
+ * verification, over whole messages and over a digest alone.
+ *
+ * Verification over a digest (the message itself unknown) is what the
  * conformance suite's `sha256:HEX` mode and cosign's blob digests need. Node's
  * crypto.verify always hashes its input (even with a null algorithm it hashes
  * EC and RSA input with SHA-256), so:
@@ -9,7 +12,7 @@
  *     EMSA-PKCS1-v1_5 encoding of the DigestInfo (RFC 8017 §8.2.2).
  * Ed25519 signs the message, never a digest (Ed25519ph is another scheme): refused.
  */
-import { createHash, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, timingSafeEqual, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { TrustInputError } from './reasons.js';
 
 export type DigestAlgorithm = 'sha256' | 'sha384' | 'sha512';
@@ -24,14 +27,78 @@ export class UnsupportedPrehashError extends Error {
   }
 }
 
+/** A public key from a KeyObject, PEM text, or DER SPKI bytes (PEM bytes too). Throws TrustInputError INVALID_KEY. */
 export function toKeyObject(key: KeyObject | string | Uint8Array): KeyObject {
   if (typeof key === 'object' && 'asymmetricKeyType' in key && typeof (key as KeyObject).export === 'function') return key as KeyObject;
   try {
     if (typeof key === 'string') return createPublicKey(key);
-    return createPublicKey({ key: Buffer.from(key as Uint8Array), format: 'der', type: 'spki' });
+    const b = Buffer.from(key as Uint8Array);
+    if (b.subarray(0, 11).toString('latin1') === '-----BEGIN ') return createPublicKey(b.toString('utf8'));
+    return createPublicKey({ key: b, format: 'der', type: 'spki' });
   } catch (e) {
     throw new TrustInputError('INVALID_KEY', `not a public key: ${(e as Error).message}`);
   }
+}
+
+export type KeyAlgorithm = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa' | 'ed25519';
+
+/** A public key vouch trusts as a signer (trust file, cosign signatures), described once. */
+export interface PublicKeyInfo {
+  key: KeyObject;
+  algorithm: KeyAlgorithm;
+  /** keyIdOf(key): sha256 of the SPKI DER, hex. */
+  keyId: string;
+  /** The SPKI DER, for comparisons. */
+  der: Buffer;
+}
+
+/**
+ * A signer key of a kind cosign signs with: ECDSA P-256 / P-384, RSA of 2048
+ * bits or more, Ed25519. Anything else (other curves, small RSA, DSA) throws
+ * TrustInputError INVALID_KEY, as does input that is not a public key.
+ */
+export function describeKey(input: KeyObject | string | Uint8Array): PublicKeyInfo {
+  const key = toKeyObject(input);
+  if (key.type !== 'public') throw new TrustInputError('INVALID_KEY', 'not a public key');
+  const type = key.asymmetricKeyType;
+  let algorithm: KeyAlgorithm;
+  if (type === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    if (curve === 'prime256v1' || curve === 'P-256') algorithm = 'ecdsa-p256';
+    else if (curve === 'secp384r1' || curve === 'P-384') algorithm = 'ecdsa-p384';
+    else throw new TrustInputError('INVALID_KEY', `unsupported ECDSA curve ${String(curve)} (P-256 or P-384 only)`);
+  } else if (type === 'rsa') {
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < 2048) throw new TrustInputError('INVALID_KEY', `RSA key of ${bits} bits is too small (2048 at least)`);
+    algorithm = 'rsa';
+  } else if (type === 'ed25519') {
+    algorithm = 'ed25519';
+  } else {
+    throw new TrustInputError('INVALID_KEY', `unsupported key type ${String(type)} (ECDSA P-256/P-384, RSA or Ed25519)`);
+  }
+  const der = key.export({ format: 'der', type: 'spki' });
+  return { key, algorithm, keyId: createHash('sha256').update(der).digest('hex'), der };
+}
+
+/**
+ * Does `signature` sign the whole `message` under `key`? ECDSA and RSA
+ * (PKCS#1 v1.5) with SHA-256 as cosign and Rekor sign, SHA-384 first for a
+ * P-384 key; Ed25519 / Ed448 pure. Never throws: a malformed signature is
+ * simply not valid.
+ */
+export function verifyMessage(key: KeyObject | PublicKeyInfo, message: Uint8Array, signature: Uint8Array): boolean {
+  const k = (key as PublicKeyInfo).keyId !== undefined ? (key as PublicKeyInfo).key : (key as KeyObject);
+  const t = k.asymmetricKeyType;
+  const curve = t === 'ec' ? k.asymmetricKeyDetails?.namedCurve : undefined;
+  const hashes = t === 'ed25519' || t === 'ed448' ? [null] : curve === 'secp384r1' || curve === 'P-384' ? ['sha384', 'sha256'] : ['sha256'];
+  for (const h of hashes) {
+    try {
+      if (cryptoVerify(h, message, k, signature)) return true;
+    } catch {
+      /* malformed signature for this key type */
+    }
+  }
+  return false;
 }
 
 /** Key fingerprint: sha256 of the SubjectPublicKeyInfo DER, lowercase hex. */

@@ -26,20 +26,15 @@ export function fail(reason: Exclude<ReasonCode, 'OK'>, message: string): never 
   throw new CheckFailed(reason, message);
 }
 
-/**
- * Codes for unusable trust input. They are not (yet) members of errors.ts's
- * ErrorCode union, which this module does not own; the VouchError carries the
- * code at run time and `trustCode` carries it typed.
- */
-export type TrustInputCode = 'INVALID_TRUSTED_ROOT' | 'INVALID_KEY' | 'INVALID_POLICY' | 'INVALID_BUNDLE';
+/** Codes for unusable trust input (errors.ts ErrorCodes). */
+export type TrustInputCode = Extract<ErrorCode, 'INVALID_TRUSTED_ROOT' | 'INVALID_KEY' | 'INVALID_POLICY' | 'INVALID_BUNDLE'>;
 
 /** Unusable input (a malformed trusted root, an unparsable key, a bad identity pattern): exit code 2. */
 export class TrustInputError extends VouchError {
-  readonly trustCode: TrustInputCode;
+  declare readonly code: TrustInputCode;
   constructor(code: TrustInputCode, message: string, options?: { cause?: unknown }) {
-    super(code as unknown as ErrorCode, sanitizeLine(message), options);
+    super(code, sanitizeLine(message), options);
     this.name = 'TrustInputError';
-    this.trustCode = code;
   }
 }
 

@@ -1,63 +1,50 @@
 /**
  * cosign's legacy transparency-log evidence: the `dev.sigstore.cosign/bundle`
- * annotation (a Rekor entry with its signed entry timestamp, SET), verified
- * against a trusted Rekor key, and the entry's body compared with what was
- * signed (a valid SET for another artifact proves nothing about this one).
+ * annotation (a Rekor entry with its signed entry timestamp, SET). The SET is
+ * verified by tlog.ts's verifyRekorSet against the trusted root; here the
+ * annotation is read, and the entry's body compared with what was signed (a
+ * valid SET for another artifact proves nothing about this one).
  */
 import { createHash } from 'node:crypto';
-import { json } from '@sigstore/core';
-import { decodeBase64Strict, verifyMessage, type PublicKeyInfo } from './keys.js';
-import { withinWindow, type TrustAnchors } from './anchors.js';
+import { canonicalBase64 } from './encoding.js';
+import type { PublicKeyInfo } from './prehash.js';
+import { verifyRekorSet, type RekorSet } from './tlog.js';
+import type { TrustedRoot } from './trusted-root.js';
 import type { TlogEvidence } from './types.js';
 
-export interface RekorBundle {
-  set: Buffer;
-  body: Buffer;
-  bodyB64: string;
-  integratedTime: number;
-  logIndex: number;
-  logId: string;
-}
+export type SetOutcome = { ok: true; evidence: TlogEvidence; integratedTime: number; body: any } | { ok: false; message: string };
 
-export type SetOutcome = { ok: true; evidence: TlogEvidence; entry: RekorBundle; body: any } | { ok: false; message: string };
-
-/** Parse the annotation; undefined with a message when malformed. */
-export function parseRekorBundle(text: string): RekorBundle | string {
+/** The annotation as tlog.ts's RekorSet; a sentence when it is not even shaped like one. */
+export function parseRekorAnnotation(text: string): RekorSet | string {
   let doc: any;
   try {
     doc = JSON.parse(text);
   } catch {
     return 'the Rekor bundle annotation is not JSON';
   }
-  const set = decodeBase64Strict(doc?.SignedEntryTimestamp);
   const p = doc?.Payload;
-  const body = decodeBase64Strict(p?.body);
-  if (!set || !body) return 'the Rekor bundle has no valid SignedEntryTimestamp or body';
-  if (!Number.isSafeInteger(p.integratedTime) || p.integratedTime < 0) return 'the Rekor bundle integratedTime is not a non-negative integer';
-  if (!Number.isSafeInteger(p.logIndex) || p.logIndex < 0) return 'the Rekor bundle logIndex is not a non-negative integer';
-  if (typeof p.logID !== 'string' || !/^[0-9a-f]{64}$/.test(p.logID)) return 'the Rekor bundle logID is not a hex sha256';
-  return { set, body, bodyB64: p.body, integratedTime: p.integratedTime, logIndex: p.logIndex, logId: p.logID };
+  if (typeof doc?.SignedEntryTimestamp !== 'string' || typeof p !== 'object' || p === null) return 'the Rekor bundle has no SignedEntryTimestamp or Payload';
+  return { signedEntryTimestamp: doc.SignedEntryTimestamp, payload: { body: p.body, integratedTime: p.integratedTime, logIndex: p.logIndex, logID: p.logID } };
 }
 
-/** Verify the SET with the trusted log whose id it names, valid at the integrated time. */
-export function verifySet(b: RekorBundle, anchors: TrustAnchors): SetOutcome {
-  const log = anchors.tlogs.find((t) => t.logId === b.logId);
-  if (!log) return { ok: false, message: `the Rekor entry is from log ${b.logId.slice(0, 16)}…, which ${anchors.source} does not trust` };
-  const at = new Date(b.integratedTime * 1000);
-  if (!withinWindow(log.validFor, at)) return { ok: false, message: `the Rekor log key was not valid at the entry's integrated time ${at.toISOString()}` };
-  const canonical = json.canonicalize({ body: b.bodyB64, integratedTime: b.integratedTime, logID: b.logId, logIndex: b.logIndex });
-  if (!verifyMessage(log.key, Buffer.from(canonical, 'utf8'), b.set)) return { ok: false, message: 'the signed entry timestamp does not verify under the trusted Rekor key' };
+/** Verify the annotation's SET against the trusted root; the evidence and the logged body when it holds. */
+export function verifyRekorAnnotation(text: string, root: TrustedRoot): SetOutcome {
+  const set = parseRekorAnnotation(text);
+  if (typeof set === 'string') return { ok: false, message: set };
+  const v = verifyRekorSet(set, root);
+  if (v !== true) return { ok: false, message: v.message };
   let body: any;
   try {
-    body = JSON.parse(b.body.toString('utf8'));
+    body = JSON.parse(canonicalBase64(set.payload.body)!.toString('utf8'));
   } catch {
     return { ok: false, message: 'the Rekor entry body is not JSON' };
   }
+  const integratedTime = Number(set.payload.integratedTime);
   return {
     ok: true,
-    entry: b,
     body,
-    evidence: { logIndex: b.logIndex, integratedTime: at.toISOString(), logId: b.logId, proof: 'signed-entry-timestamp' },
+    integratedTime,
+    evidence: { logIndex: Number(set.payload.logIndex), integratedTime: new Date(integratedTime * 1000).toISOString(), logId: set.payload.logID.toLowerCase(), proof: 'signed-entry-timestamp' },
   };
 }
 
@@ -65,7 +52,7 @@ const sha256hex = (b: Uint8Array): string => createHash('sha256').update(b).dige
 
 /** The public key or certificate logged in a body, as PEM text (decoded from base64). */
 function loggedKey(b64: unknown): string | undefined {
-  const b = decodeBase64Strict(b64);
+  const b = canonicalBase64(b64);
   return b ? b.toString('utf8') : undefined;
 }
 
@@ -96,7 +83,7 @@ export function bodyMatches(
   const sigB64 = Buffer.from(signed.signature).toString('base64');
   if (kind === 'hashedrekord' || kind === 'rekord') {
     const hash = kind === 'hashedrekord' ? spec?.data?.hash : spec?.data?.hash ?? undefined;
-    const content = kind === 'rekord' ? decodeBase64Strict(spec?.data?.content) : undefined;
+    const content = kind === 'rekord' ? canonicalBase64(spec?.data?.content) : undefined;
     const artifactOk = content ? Buffer.compare(content, Buffer.from(signed.payload)) === 0 : hash?.algorithm === 'sha256' && hash?.value === sha256hex(signed.payload);
     if (!artifactOk) return `the Rekor entry is for another artifact (logged hash ${String(hash?.value ?? '?').slice(0, 16)}…)`;
     if (spec?.signature?.content !== sigB64) return 'the Rekor entry logs another signature';
@@ -110,7 +97,7 @@ export function bodyMatches(
       kind === 'dsse'
         ? (spec?.signatures ?? []).map((s: any) => s?.signature)
         : (spec?.content?.envelope?.signatures ?? []).flatMap((s: any) => {
-            const inner = decodeBase64Strict(s?.sig);
+            const inner = canonicalBase64(s?.sig);
             return [s?.sig, inner?.toString('utf8')]; // intoto 0.0.2 may double-encode
           });
     if (!sigs.includes(sigB64)) return 'the Rekor entry logs another signature';

@@ -6,7 +6,7 @@
  */
 import { CosignAnnotation, CosignMediaType, type AttachedLayer } from './attachments.js';
 import { failed, verifyCosignSigner, type CosignVerifyContext } from './cosign-signer.js';
-import { decodeBase64Strict } from './keys.js';
+import { canonicalBase64 } from './encoding.js';
 import type { VerificationResult } from './types.js';
 
 export const SIMPLE_SIGNING_TYPE = 'cosign container image signature';
@@ -48,7 +48,7 @@ export function verifySimpleSigning(layer: AttachedLayer, ctx: CosignVerifyConte
   const payload = layer.bytes;
   if (!payload) return { ...failed('NO_SIGNATURE', 'signature payload not read'), layerDigest };
   const sigText = layer.annotations[CosignAnnotation.Signature];
-  const signature = decodeBase64Strict(sigText);
+  const signature = canonicalBase64(sigText);
   if (!signature || signature.length === 0) return { ...failed('SIGNATURE_INVALID', 'the signature annotation is missing or not strict base64'), layerDigest };
 
   const result = verifyCosignSigner(payload, signature, layer.annotations, ctx, { payload, dsse: false });

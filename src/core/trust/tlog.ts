@@ -5,9 +5,10 @@
  * v2 hashedrekord-over-DSSE bodies, and signed entry timestamps (SETs) for
  * cosign's `dev.sigstore.cosign/bundle` annotation.
  */
-import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { dsse, json as sigjson } from '@sigstore/core';
 import { isHex, nonNegativeInt, strictBase64 } from './encoding.js';
+import { verifyMessage } from './prehash.js';
 import { fail, type TrustFailure } from './reasons.js';
 import { findTlog, inRange, type TransparencyLog, type TrustedRoot } from './trusted-root.js';
 import type { TlogEvidence } from './types.js';
@@ -57,14 +58,6 @@ export function checkpointKeyName(log: TransparencyLog): string {
   return new URL(log.baseUrl).host;
 }
 
-export function verifyWithLogKey(key: KeyObject, data: Buffer, signature: Buffer): boolean {
-  try {
-    const t = key.asymmetricKeyType;
-    return cryptoVerify(t === 'ed25519' || t === 'ed448' ? null : 'sha256', data, key, signature);
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A checkpoint must be the log's own: origin `HOST` (Rekor v2) or `HOST - TREEID`
@@ -83,7 +76,7 @@ export function verifyCheckpointFor(
   }
   const hint = log.checkpointKeyId.subarray(0, 4);
   const data = Buffer.from(cp.note, 'utf8');
-  const signed = cp.signatures.some((s) => s.name === name && s.keyHint.equals(hint) && verifyWithLogKey(log.publicKey, data, s.signature));
+  const signed = cp.signatures.some((s) => s.name === name && s.keyHint.equals(hint) && verifyMessage(log.publicKey, data, s.signature));
   if (!signed) fail('TLOG_INVALID', `checkpoint is not signed by the log ${name}`);
   if (cp.size !== proof.treeSize) fail('TLOG_INVALID', `checkpoint tree size ${cp.size} is not the inclusion proof's ${proof.treeSize}`);
   if (!cp.rootHash.equals(proof.rootHash)) fail('TLOG_INVALID', "checkpoint root hash is not the inclusion proof's");
@@ -171,7 +164,7 @@ export function verifyRekorSet(set: RekorSet, trustedRoot: TrustedRoot): true | 
   if (!inRange(log.validFor, at)) return { reason: 'TLOG_INVALID', message: `the log key of ${log.baseUrl} was not valid at ${at.toISOString()}` };
   const payload = { body: p.body, integratedTime: Number(integratedTime), logIndex: Number(logIndex), logID: p.logID.toLowerCase() };
   const data = Buffer.from(sigjson.canonicalize(payload), 'utf8');
-  if (!verifyWithLogKey(log.publicKey, data, sig)) return { reason: 'TLOG_INVALID', message: `signed entry timestamp does not verify under the key of ${log.baseUrl}` };
+  if (!verifyMessage(log.publicKey, data, sig)) return { reason: 'TLOG_INVALID', message: `signed entry timestamp does not verify under the key of ${log.baseUrl}` };
   return true;
 }
 

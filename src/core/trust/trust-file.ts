@@ -11,7 +11,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { VouchError } from '../errors.js';
 import { sanitizeLine } from '../util/sanitize.js';
-import { parsePublicKey, type PublicKeyInfo } from './keys.js';
+import { describeKey, type PublicKeyInfo } from './prehash.js';
 import type { SignerPolicy } from './types.js';
 
 export const TRUST_FILE_NAME = 'vouch.trust.yaml';
@@ -98,7 +98,7 @@ function describe(e: ErrorObject): string {
 }
 
 function fail(path: string, msg: string): never {
-  throw new VouchError('USAGE', `${path}: ${sanitizeLine(msg)}`);
+  throw new VouchError('INVALID_TRUST_FILE', `${path}: ${sanitizeLine(msg)}`);
 }
 
 /** Compile an identity pattern anchored at both ends, whatever the author wrote. */
@@ -135,7 +135,7 @@ export async function parseTrustFile(text: string, path: string): Promise<TrustF
       }
       let key: PublicKeyInfo;
       try {
-        key = parsePublicKey(pem);
+        key = describeKey(pem);
       } catch (e) {
         fail(abs, `signers.${i} (${s.name}): ${keyPath} is not a usable public key: ${(e as Error).message}`);
       }

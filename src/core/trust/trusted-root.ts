@@ -7,7 +7,7 @@
  * beginning of time"; a CA or TSA without `validFor` is malformed too (the
  * protobuf says the range is required; only a PublicKey's is optional).
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { X509Certificate } from '@sigstore/core';
@@ -235,4 +235,40 @@ export function findTlog(root: TrustedRoot, logId: Buffer): TransparencyLog | un
 
 export function inRange(r: TimeRange, at: Date): boolean {
   return r.start.getTime() <= at.getTime() && (r.end === null || at.getTime() <= r.end.getTime());
+}
+
+/**
+ * A trusted root from bare PEMs, as containers-image's sigstore configuration
+ * gives them: Fulcio CA certificates (a chain file: root and intermediates in
+ * any order, each one an authority), Rekor public keys (log id = sha256 of the
+ * SPKI DER, as Rekor v1 names its log) and TSA certificates (one chain). All
+ * valid since the epoch, with no end: the files carry no validity windows.
+ * Validated exactly as a trusted_root.json is.
+ */
+export function trustedRootFromPems(opts: { caPems?: string[]; rekorKeyPems?: string[]; tsaPems?: string[] }, source = 'PEM anchors'): TrustedRoot {
+  const always = { start: new Date(0).toISOString() };
+  const der = (pem: string) => [...pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((m) => m[0].replace(/-----[A-Z ]+-----|\s+/g, ''));
+  const chainOf = (certs: string[]) => ({ certificates: certs.map((rawBytes) => ({ rawBytes })) });
+  const keyDer = (pem: string, i: number): Buffer => {
+    try {
+      return createPublicKey(pem).export({ format: 'der', type: 'spki' });
+    } catch (e) {
+      throw new TrustInputError('INVALID_TRUSTED_ROOT', `${source}: Rekor key ${i} is not a public key (${(e as Error).message})`);
+    }
+  };
+  const doc = {
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: (opts.rekorKeyPems ?? []).map((pem, i) => {
+      const raw = keyDer(pem, i);
+      return {
+        baseUrl: 'https://rekor.invalid',
+        hashAlgorithm: 'SHA2_256',
+        publicKey: { rawBytes: raw.toString('base64'), keyDetails: 'PUBLIC_KEY_DETAILS_UNSPECIFIED', validFor: always },
+        logId: { keyId: createHash('sha256').update(raw).digest('base64') },
+      };
+    }),
+    certificateAuthorities: (opts.caPems ?? []).flatMap((pem) => der(pem).map((c) => ({ uri: '', certChain: chainOf([c]), validFor: always }))),
+    timestampAuthorities: (opts.tsaPems ?? []).map((pem) => ({ uri: '', certChain: chainOf(der(pem)), validFor: always })),
+  };
+  return parseTrustedRoot(doc, source);
 }
