@@ -202,13 +202,14 @@ function checkRawTlogEntries(raw: Record<string, unknown>): void {
   if (!Array.isArray(entries)) return; // bundleFromJSON reports it
   entries.forEach((e: any, i) => {
     const where = `tlogEntries[${i}]`;
-    if (nonNegativeInt(e?.logIndex) === null) fail('TLOG_INVALID', `${where}.logIndex ${JSON.stringify(e?.logIndex)} is not a non-negative integer`);
+    // proto3 JSON omits zero values (cosign's and sigstore-go's serialisers too): an absent index is 0.
+    if (e?.logIndex !== undefined && nonNegativeInt(e.logIndex) === null) fail('TLOG_INVALID', `${where}.logIndex ${JSON.stringify(e?.logIndex)} is not a non-negative integer`);
     if (e?.integratedTime !== undefined && nonNegativeInt(e.integratedTime) === null) {
       fail('TLOG_INVALID', `${where}.integratedTime is not a non-negative integer`);
     }
     const ip = e?.inclusionProof;
     if (ip !== undefined) {
-      if (nonNegativeInt(ip?.logIndex) === null) fail('TLOG_INVALID', `${where}.inclusionProof.logIndex is not a non-negative integer`);
+      if (ip?.logIndex !== undefined && nonNegativeInt(ip.logIndex) === null) fail('TLOG_INVALID', `${where}.inclusionProof.logIndex is not a non-negative integer`);
       if (nonNegativeInt(ip?.treeSize) === null) fail('TLOG_INVALID', `${where}.inclusionProof.treeSize is not a non-negative integer`);
     }
   });
