@@ -4,6 +4,10 @@
  * wasted-space figures, and read the config and traceability. The result is
  * cached by manifest digest and analyser version, and each layer walk by its
  * blob digest, so a second analysis of the same image reads no layer.
+ *
+ * The package catalogers run inside the same pass (walkLayer's content hook):
+ * each layer's catalogue findings are cached with its walk, so cataloguing an
+ * analysed image reads no layer either.
  */
 import { VouchError } from '../errors.js';
 import { ContentCache } from '../cache/cache.js';
@@ -14,11 +18,19 @@ import type { EntryType, LayerEntry, LayerWalk } from './types.js';
 import { walkLayer } from './walk.js';
 import { mergeLayers } from './filesystem.js';
 import { computeEfficiency } from './efficiency.js';
+import { CATALOG_VERSION, LayerCataloguer } from '../packages/catalog/layer.js';
+import type { LayerCatalog } from '../packages/catalog/types.js';
 
 /** Bump when the analysis output changes shape or meaning: old cache entries are then ignored. */
 export const ANALYZER_VERSION = 1;
+/**
+ * Bump when the cached layer walk changes shape (v2: the layer's catalogue
+ * findings ride along). Separate from ANALYZER_VERSION because the summary
+ * (what `inspect` prints and caches) did not change.
+ */
+export const LAYER_WALK_VERSION = 2;
 const ANALYSIS_NS = `analysis/v${ANALYZER_VERSION}`;
-const WALK_NS = `layer-walk/v${ANALYZER_VERSION}`;
+const WALK_NS = `layer-walk/v${LAYER_WALK_VERSION}`;
 
 export interface ConfigSummary {
   digest: string;
@@ -108,6 +120,8 @@ export interface AnalyzeOptions {
 export interface AnalysisResult {
   analysis: ImageAnalysis;
   walks: LayerWalk[];
+  /** What the catalogers found in each layer (same order as `walks`). */
+  catalogs: LayerCatalog[];
   /** True when the analysis came from the cache (no layer was read). */
   cached: boolean;
 }
@@ -140,26 +154,50 @@ export async function analyzeImageFull(image: Image, opts: AnalyzeOptions = {}):
   if (layers.length !== image.config.rootfs.diff_ids.length) {
     throw new VouchError('INVALID_CONFIG', `config ${image.configDigest}: ${image.config.rootfs.diff_ids.length} diff_ids for ${layers.length} layers in manifest ${image.digest}`);
   }
-  const walks = await walkAll(layers, cache, opts);
+  const { walks, catalogs } = await walkAll(layers, cache, opts);
   const analysis = buildAnalysis(image, walks);
   if (cache) await cache.putJson(ANALYSIS_NS, image.digest, analysis);
-  return { analysis, walks, cached: false };
+  return { analysis, walks, catalogs, cached: false };
 }
 
 /** Load the layer walks of an analysed image from the cache, walking only what is missing. */
 export async function layerWalks(image: Image, opts: AnalyzeOptions = {}): Promise<LayerWalk[]> {
-  const cache = opts.noCache ? undefined : (opts.cache ?? new ContentCache());
-  return walkAll(image.layers, cache, opts);
+  return (await layerWalksAndCatalogs(image.layers, opts)).walks;
 }
 
-async function walkAll(layers: readonly Layer[], cache: ContentCache | undefined, opts: AnalyzeOptions): Promise<LayerWalk[]> {
+/** The layer walks and catalogue findings, from the cache when it has them, else from one pass per missing layer. */
+export async function layerWalksAndCatalogs(layers: readonly Layer[], opts: AnalyzeOptions = {}): Promise<{ walks: LayerWalk[]; catalogs: LayerCatalog[] }> {
+  const cache = opts.noCache ? undefined : (opts.cache ?? new ContentCache());
+  return walkAll(layers, cache, opts);
+}
+
+/**
+ * The cached walks and catalogues of layers known only by digest (e.g. from a
+ * cached analysis), or undefined if any is missing: lets a caller skip opening
+ * an image whose opening is expensive (a daemon export).
+ */
+export async function cachedLayerWalks(cache: ContentCache, layers: ReadonlyArray<{ digest: string; diffId: string }>): Promise<{ walks: LayerWalk[]; catalogs: LayerCatalog[] } | undefined> {
+  const walks: LayerWalk[] = [];
+  const catalogs: LayerCatalog[] = [];
+  for (const l of layers) {
+    const hit = await cache.getJson<CompactWalk>(WALK_NS, l.digest);
+    if (!hit || hit.diffId !== l.diffId || hit.catalog?.version !== CATALOG_VERSION) return undefined;
+    walks.push(fromCompact(l.digest, hit));
+    catalogs.push(hit.catalog);
+  }
+  return { walks, catalogs };
+}
+
+async function walkAll(layers: readonly Layer[], cache: ContentCache | undefined, opts: AnalyzeOptions): Promise<{ walks: LayerWalk[]; catalogs: LayerCatalog[] }> {
   const out: LayerWalk[] = new Array(layers.length);
+  const catalogs: LayerCatalog[] = new Array(layers.length);
   const progress: Progress = { layersDone: 0, layersTotal: layers.length, bytesDone: 0, bytesTotal: layers.reduce((a, l) => a + Math.max(0, l.size), 0) };
   const todo: number[] = [];
   for (let i = 0; i < layers.length; i++) {
     const hit = cache ? await cache.getJson<CompactWalk>(WALK_NS, layers[i]!.digest) : undefined;
-    if (hit && hit.diffId === layers[i]!.diffId) {
+    if (hit && hit.diffId === layers[i]!.diffId && hit.catalog?.version === CATALOG_VERSION) {
       out[i] = fromCompact(layers[i]!.digest, hit);
+      catalogs[i] = hit.catalog;
       progress.layersDone++;
       progress.bytesDone += Math.max(0, layers[i]!.size);
     } else {
@@ -174,7 +212,10 @@ async function walkAll(layers: readonly Layer[], cache: ContentCache | undefined
       const i = todo[next++]!;
       const layer = layers[i]!;
       let seen = 0;
+      // The catalogers read the files they want during this same pass.
+      const cataloguer = new LayerCataloguer(layer.diffId || layer.digest);
       const walk = await walkLayer(layer, {
+        ...cataloguer.hooks(),
         ...(opts.signal ? { signal: opts.signal } : {}),
         onProgress: (bytes: number) => {
           progress.bytesDone += bytes - seen;
@@ -182,14 +223,16 @@ async function walkAll(layers: readonly Layer[], cache: ContentCache | undefined
           opts.onProgress?.({ ...progress });
         },
       });
+      const catalog = await cataloguer.finish();
       out[i] = walk;
+      catalogs[i] = catalog;
       progress.layersDone++;
       opts.onProgress?.({ ...progress });
-      if (cache) await cache.putJson(WALK_NS, layer.digest, toCompact(walk));
+      if (cache) await cache.putJson(WALK_NS, layer.digest, toCompact(walk, catalog));
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
-  return out;
+  return { walks: out, catalogs };
 }
 
 function buildAnalysis(image: Image, walks: LayerWalk[]): ImageAnalysis {
@@ -275,12 +318,14 @@ interface CompactWalk {
   headerBytes?: number;
   warnings: string[];
   entries: Array<[string, number, number, number, number, number, number, EntryExtras?]>;
+  /** The layer's catalogue findings (walks cached before catalogers existed have none and are walked again). */
+  catalog?: LayerCatalog;
 }
 
 const TYPES: EntryType[] = ['file', 'dir', 'symlink', 'hardlink', 'char', 'block', 'fifo', 'whiteout', 'opaque'];
 const TYPE_CODE = new Map(TYPES.map((t, i) => [t, i]));
 
-function toCompact(w: LayerWalk): CompactWalk {
+function toCompact(w: LayerWalk, catalog: LayerCatalog): CompactWalk {
   const c: CompactWalk = {
     diffId: w.diffId,
     uncompressedSize: w.uncompressedSize,
@@ -299,6 +344,7 @@ function toCompact(w: LayerWalk): CompactWalk {
     }),
   };
   if (w.headerBytes !== undefined) c.headerBytes = w.headerBytes;
+  c.catalog = catalog;
   return c;
 }
 

@@ -7,6 +7,7 @@
 import { ContentCache } from '../cache/cache.js';
 import type { OpenOptions } from '../sources/image.js';
 import { openReference, resolveReference, type Resolution } from '../sources/open.js';
+import type { ImageReference } from '../ref/types.js';
 import { daemonImageId } from '../sources/daemon.js';
 import { analyzeImage, cachedAnalysis, ANALYZER_VERSION, type AnalyzeOptions, type ImageAnalysis } from './image-analysis.js';
 
@@ -29,22 +30,36 @@ export async function inspectReference(input: string, opts: InspectOptions = {})
   opts.onResolved?.(resolution);
   const cache = opts.noCache ? undefined : (opts.cache ?? new ContentCache());
   const ref = resolution.reference;
-  let daemonId: string | undefined;
-  if (ref.transport === 'docker-daemon' && cache) {
-    daemonId = await daemonImageId(ref.name, opts);
-    const alias = daemonId ? await cache.getJson<{ digest: string }>(DAEMON_NS, daemonId) : undefined;
-    const hit = alias ? await cachedAnalysis(cache, alias.digest) : undefined;
-    if (hit && hit.config.digest === daemonId) {
-      return { analysis: { ...hit, reference: `docker-daemon:${ref.name}`, transport: 'docker-daemon' }, resolution, cached: true };
-    }
+  if (cache) {
+    const hit = await cachedDaemonAnalysis(ref, cache, opts);
+    if (hit) return { analysis: hit, resolution, cached: true };
   }
   const image = await openReference(ref, opts);
   try {
     let fromCache = false;
     const analysis = await analyzeImage(image, { ...opts, ...(cache ? { cache } : {}), onCacheHit: () => (fromCache = true) });
-    if (cache && image.transport === 'docker-daemon') await cache.putJson(DAEMON_NS, image.configDigest, { digest: image.digest });
+    if (cache && image.transport === 'docker-daemon') await rememberDaemonImage(cache, image.configDigest, image.digest);
     return { analysis, resolution, cached: fromCache };
   } finally {
     await image.close();
   }
+}
+
+/**
+ * For a docker-daemon reference: the cached analysis of the image the daemon
+ * has under that name now (looked up by image ID, so nothing is exported), or
+ * undefined (other transports, daemon unreachable, not analysed yet).
+ */
+export async function cachedDaemonAnalysis(ref: ImageReference, cache: ContentCache, opts: OpenOptions = {}): Promise<ImageAnalysis | undefined> {
+  if (ref.transport !== 'docker-daemon') return undefined;
+  const daemonId = await daemonImageId(ref.name, opts);
+  const alias = daemonId ? await cache.getJson<{ digest: string }>(DAEMON_NS, daemonId) : undefined;
+  const hit = alias ? await cachedAnalysis(cache, alias.digest) : undefined;
+  if (!hit || hit.config.digest !== daemonId) return undefined;
+  return { ...hit, reference: `docker-daemon:${ref.name}`, transport: 'docker-daemon' };
+}
+
+/** Remember which analysed manifest a daemon image ID stands for (written after analysing a daemon image). */
+export async function rememberDaemonImage(cache: ContentCache, configDigest: string, manifestDigest: string): Promise<void> {
+  await cache.putJson(DAEMON_NS, configDigest, { digest: manifestDigest });
 }
