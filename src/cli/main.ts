@@ -10,12 +10,24 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { errorLine, isVouchError } from '../core/errors.js';
 import type { CliIo } from './io.js';
-import { registerInspect } from './commands/inspect.js';
-import { registerDemo } from './commands/demo.js';
-import { registerSbom } from './commands/sbom.js';
-import { registerDiff } from './commands/diff.js';
-import { registerChain } from './commands/chain.js';
-import { registerVerifyBundle } from './commands/verify-bundle.js';
+import type { Command as CommandType } from 'commander';
+
+type Register = (program: CommandType, io: CliIo) => void;
+
+/**
+ * Commands, loaded on demand: a run loads only the module of the command it
+ * runs (the trust and SBOM libraries cost a few hundred milliseconds and tens of
+ * MB to load, which `vouch inspect` on a cached image should not pay).
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  inspect: async () => (await import('./commands/inspect.js')).registerInspect,
+  sbom: async () => (await import('./commands/sbom.js')).registerSbom,
+  diff: async () => (await import('./commands/diff.js')).registerDiff,
+  chain: async () => (await import('./commands/chain.js')).registerChain,
+  check: async () => (await import('./commands/check.js')).registerCheck,
+  'verify-bundle': async () => (await import('./commands/verify-bundle.js')).registerVerifyBundle,
+  demo: async () => (await import('./commands/demo.js')).registerDemo,
+};
 
 const require = createRequire(import.meta.url);
 
@@ -30,7 +42,8 @@ function version(): string {
   return '0.0.0';
 }
 
-export function buildProgram(io: CliIo): Command {
+/** The program with the commands `argv` needs: the one it names, or all of them (help, unknown commands). */
+export async function buildProgram(io: CliIo, argv: readonly string[] = []): Promise<Command> {
   const program = new Command();
   program
     .name('vouch')
@@ -39,19 +52,16 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
-  registerInspect(program, io);
-  registerDemo(program, io);
-  registerSbom(program, io);
-  registerDiff(program, io);
-  registerChain(program, io);
-  registerVerifyBundle(program, io);
+  const first = argv.find((a) => !a.startsWith('-'));
+  const names = first !== undefined && first in COMMANDS ? [first] : Object.keys(COMMANDS);
+  for (const register of await Promise.all(names.map((n) => COMMANDS[n]!()))) register(program, io);
   return program;
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let code = 0;
   const ioWithCode: CliIo = { ...io, setExitCode: (c) => (code = c) };
-  const program = buildProgram(ioWithCode);
+  const program = await buildProgram(ioWithCode, argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
