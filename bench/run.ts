@@ -226,7 +226,7 @@ async function measureUmoci(umoci: string, img: BenchImage, workDir: string): Pr
 
 // ---------------------------------------------------------------------------
 
-async function writeResults(file: string, inspect: Record<string, unknown>): Promise<void> {
+async function writeResults(file: string, sections: Record<string, unknown>): Promise<void> {
   let existing: Record<string, unknown> = {};
   try {
     const parsed = JSON.parse(await readFile(file, 'utf8')) as unknown;
@@ -235,7 +235,7 @@ async function writeResults(file: string, inspect: Record<string, unknown>): Pro
     /* absent or unreadable: start afresh */
   }
   const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify({ ...existing, inspect }, null, 2) + '\n');
+  await writeFile(tmp, JSON.stringify({ ...existing, ...sections }, null, 2) + '\n');
   await rename(tmp, file);
 }
 
@@ -255,6 +255,7 @@ async function main(): Promise<number> {
   const env = { ...process.env, VOUCH_CACHE_DIR: cacheDir, NO_COLOR: '1' };
   const res: InspectResults = { floorSeconds: null, vouchSeconds: null, ratio: null, peerSeconds: null, peakRssMB: null, cachedSeconds: null };
   let outputProblem: string | undefined;
+  const extra: { inspectWithoutCatalogersSeconds?: number } = {};
   try {
     log('warming the page cache …');
     await prewarm(img, manifest);
@@ -277,6 +278,11 @@ async function main(): Promise<number> {
         if (res.floorSeconds) res.ratio = b.seconds / res.floorSeconds;
         if (b.peakRssMB === null) notes.push('(b) peak RSS could not be read');
       }
+      log('(e) vouch inspect --no-cache --json without catalogers …');
+      const e = await runNode([cli, 'inspect', '--no-cache', '--json', img.reference], { ...env, VOUCH_BENCH_NO_CATALOGERS: '1' }, workDir, 'nocatalog');
+      const eProblem = checkInspectOutput(e, img);
+      if (eProblem) notes.push(`(e) inspect without catalogers failed: ${eProblem}`);
+      else extra.inspectWithoutCatalogersSeconds = e.seconds;
       log('(d) vouch inspect --json, warm-up then timed …');
       const warm = await runNode([cli, 'inspect', '--json', img.reference], env, workDir, 'warm');
       const warmProblem = checkInspectOutput(warm, img);
@@ -323,7 +329,8 @@ async function main(): Promise<number> {
   for (const n of notes) console.log(`note: ${n}`);
 
   const round = (n: number | null, d = 3): number | null => (n === null ? null : Number(n.toFixed(d)));
-  await writeResults(join(root, 'bench', 'results.json'), {
+  const sections = await otherSections(res.vouchSeconds, extra.inspectWithoutCatalogersSeconds ?? null, notes);
+  await writeResults(join(root, 'bench', 'results.json'), { ...sections, inspect: {
     floorSeconds: round(res.floorSeconds),
     vouchSeconds: round(res.vouchSeconds),
     ratio: round(res.ratio),
@@ -345,9 +352,66 @@ async function main(): Promise<number> {
     },
     notes,
     node: process.version,
-  });
+  } });
   console.log(`wrote ${join('bench', 'results.json')}`);
-  return rows.some((r) => r[3] === 'FAIL') ? 1 : 0;
+  const failed = rows.some((r) => r[3] === 'FAIL') || Object.values(sections).some((sec) => Object.values((sec as { verdicts?: Record<string, string> }).verdicts ?? {}).includes('FAIL'));
+  return failed ? 1 : 0;
+}
+
+/**
+ * The sections later issues added: cataloguing overhead, SBOM parsing, package
+ * diffs, signature verification, checks. Each has its own target and verdict.
+ */
+async function otherSections(withCatalogers: number | null, withoutCatalogers: number | null, notes: string[]): Promise<Record<string, unknown>> {
+  const r3 = (n: number): number => Number(n.toFixed(3));
+  const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
+  const rows: string[][] = [];
+  const out: Record<string, unknown> = {};
+
+  const overhead = withCatalogers !== null && withoutCatalogers !== null ? (withCatalogers / withoutCatalogers - 1) * 100 : null;
+  log('packages: SBOM parse (10k components), diff (10k packages) …');
+  const { benchSbomParse } = await import('./packages-sbom.js');
+  const { benchDiff } = await import('./packages-diff.js');
+  const sbom = await benchSbomParse();
+  const diff = await benchDiff();
+  out.packages = {
+    inspectWithoutCatalogersSeconds: withoutCatalogers === null ? null : r3(withoutCatalogers),
+    catalogOverheadPercent: overhead === null ? null : Number(overhead.toFixed(1)),
+    sbomParse10kSeconds: r3(sbom.seconds),
+    sbomParse10kCpuSeconds: r3(sbom.cpuSeconds),
+    diff10kSeconds: r3(diff.seconds),
+    diff10kCpuSeconds: r3(diff.cpuSeconds),
+    targets: { catalogOverheadPercent: 15, sbomParse10kSeconds: 1, diff10kSeconds: 0.5 },
+    verdicts: {
+      ...(overhead === null ? {} : { 'catalogue overhead': verdict(overhead <= 15) }),
+      'SBOM parse 10k': verdict(sbom.seconds < 1),
+      'diff 10k': verdict(diff.seconds < 0.5),
+    },
+  };
+  rows.push(['cataloguing overhead on (b)', overhead === null ? '—' : `${overhead.toFixed(1)} %`, '≤ 15 %', overhead === null ? 'SKIP' : verdict(overhead <= 15)]);
+  rows.push(['parse 10k-component CycloneDX', `${sbom.seconds.toFixed(2)} s`, '< 1 s', verdict(sbom.seconds < 1)]);
+  rows.push(['diff 2 × 10k packages (cached)', `${diff.seconds.toFixed(2)} s`, '< 0.5 s', verdict(diff.seconds < 0.5)]);
+
+  log('trust: 100 signatures and attestations …');
+  const { benchTrust } = await import('./trust.js');
+  const trust = await benchTrust();
+  out.trust = { signatures: trust.signatures, seconds: r3(trust.seconds), targets: { seconds: 1 }, verdicts: { 'verify 100': verdict(trust.seconds <= 1) } };
+  rows.push([`verify ${trust.signatures} signatures/attestations`, `${trust.seconds.toFixed(2)} s`, '≤ 1 s', verdict(trust.seconds <= 1)]);
+
+  try {
+    const { benchChecks } = await import('./checks.js');
+    log('checks: every check on the bench image …');
+    const c = await benchChecks();
+    out.checks = { checks: c.checks, files: c.files, seconds: r3(c.seconds), targets: { seconds: 1 }, verdicts: { 'all checks': verdict(c.seconds <= 1) } };
+    rows.push([`${c.checks} checks on ${c.files} files`, `${c.seconds.toFixed(2)} s`, '≤ 1 s', verdict(c.seconds <= 1)]);
+  } catch (e) {
+    notes.push(`checks not measured: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  console.log('');
+  for (const r of rows) console.log(`${r[0]!.padEnd(w[0]!)}  ${r[1]!.padStart(w[1]!)}  ${r[2]!.padEnd(w[2]!)}  ${r[3]}`);
+  return out;
 }
 
 main().then(

@@ -23,6 +23,8 @@ export async function runInspect(ref: string, flags: InspectFlags, io: CliIo): P
   const { analysis, resolution } = await inspectReference(ref, {
     ...opts,
     noCache: !flags.cache,
+    // Bench knob: measure the pass without catalogers (`npm run bench` compares both). Never with the cache on.
+    ...(!flags.cache && process.env.VOUCH_BENCH_NO_CATALOGERS === '1' ? { catalogers: [] } : {}),
     onProgress: progress.update,
     // Say where a bare argument was found, before the long part; an explicit transport needs no telling.
     onResolved: (r) => {

@@ -18,8 +18,8 @@ import type { EntryType, LayerEntry, LayerWalk } from './types.js';
 import { walkLayer } from './walk.js';
 import { mergeLayers } from './filesystem.js';
 import { computeEfficiency } from './efficiency.js';
-import { CATALOG_VERSION, LayerCataloguer } from '../packages/catalog/layer.js';
-import type { LayerCatalog } from '../packages/catalog/types.js';
+import { CATALOG_VERSION, DEFAULT_CATALOGERS, LayerCataloguer } from '../packages/catalog/layer.js';
+import type { Cataloger, LayerCatalog } from '../packages/catalog/types.js';
 
 /** Bump when the analysis output changes shape or meaning: old cache entries are then ignored. */
 export const ANALYZER_VERSION = 1;
@@ -112,6 +112,11 @@ export interface AnalyzeOptions {
   /** Layers walked at once; gunzip runs on libuv's pool so this overlaps decompression. */
   concurrency?: number;
   onProgress?: (p: Progress) => void;
+  /**
+   * Catalogers to run in the pass (default: all). Only for measurements: a walk
+   * without some catalogers is never written to the cache.
+   */
+  catalogers?: readonly Cataloger[];
   /** Called when the summary came from the cache. */
   onCacheHit?: () => void;
   signal?: AbortSignal;
@@ -213,7 +218,7 @@ async function walkAll(layers: readonly Layer[], cache: ContentCache | undefined
       const layer = layers[i]!;
       let seen = 0;
       // The catalogers read the files they want during this same pass.
-      const cataloguer = new LayerCataloguer(layer.diffId || layer.digest);
+      const cataloguer = new LayerCataloguer(layer.diffId || layer.digest, opts.catalogers ?? DEFAULT_CATALOGERS);
       const walk = await walkLayer(layer, {
         ...cataloguer.hooks(),
         ...(opts.signal ? { signal: opts.signal } : {}),
@@ -228,7 +233,7 @@ async function walkAll(layers: readonly Layer[], cache: ContentCache | undefined
       catalogs[i] = catalog;
       progress.layersDone++;
       opts.onProgress?.({ ...progress });
-      if (cache) await cache.putJson(WALK_NS, layer.digest, toCompact(walk, catalog));
+      if (cache && !opts.catalogers) await cache.putJson(WALK_NS, layer.digest, toCompact(walk, catalog));
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
