@@ -74,3 +74,31 @@ test('progress is reported per layer and in bytes', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a cache hit recomputes what depends on how the image was reached (index, its annotations)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'vouch-ia-'));
+  const cache = new ContentCache(dir);
+  const base = await openDockerArchive(diveTar, {}, {});
+  try {
+    const direct = await analyzeImage(base, { cache });
+    assert.equal(direct.index, null);
+    assert.equal(direct.source.repository, null);
+    const indexDigest = `sha256:${'c'.repeat(64)}`;
+    const viaIndex = Object.assign(Object.create(Object.getPrototypeOf(base) as object) as Image, base, {
+      index: {
+        digest: indexDigest,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        descriptor: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: base.digest, size: 1, annotations: { 'org.opencontainers.image.source': 'https://example.com/repo' } },
+      },
+    });
+    let hit = false;
+    const again = await analyzeImage(viaIndex, { cache, onCacheHit: () => (hit = true) });
+    assert.equal(hit, true);
+    assert.equal(again.index?.digest, indexDigest);
+    assert.equal(again.source.repository, 'https://example.com/repo');
+    assert.deepEqual(again.traceability.evidence['org.opencontainers.image.source'], [{ value: 'https://example.com/repo', from: 'index-annotation' }]);
+  } finally {
+    await base.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

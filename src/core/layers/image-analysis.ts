@@ -138,12 +138,29 @@ export async function analyzeImage(image: Image, opts: AnalyzeOptions = {}): Pro
     const hit = await cachedAnalysis(cache, image.digest);
     if (hit) {
       opts.onCacheHit?.();
-      // The reference and name are how the user reached it this time.
-      return { ...hit, reference: image.reference, transport: image.transport, name: image.name };
+      return { ...hit, ...howReached(image) };
     }
   }
   const { analysis } = await analyzeImageFull(image, opts);
   return analysis;
+}
+
+/**
+ * What depends on how the image was reached rather than on its manifest: the
+ * reference, the index it was picked from and the index's annotations (which
+ * feed traceability). A cached analysis is keyed by manifest digest, so these
+ * are recomputed on every hit.
+ */
+function howReached(image: Image): Pick<ImageAnalysis, 'reference' | 'transport' | 'name' | 'index' | 'traceability' | 'source'> {
+  const trace = traceability(image.manifest, image.config, image.index?.descriptor.annotations);
+  return {
+    reference: image.reference,
+    transport: image.transport,
+    name: image.name,
+    index: image.index ? { digest: image.index.digest, mediaType: image.index.mediaType } : null,
+    traceability: trace,
+    source: { repository: trace.repository, revision: trace.revision },
+  };
 }
 
 /** The cached summary for a manifest digest, if this analyser version wrote one. */
