@@ -1,0 +1,149 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Command } from 'commander';
+import {
+  checkReferences,
+  defaultPolicy,
+  defaultRegistry,
+  DEFAULT_POLICY_YAML,
+  failsAt,
+  isSeverity,
+  loadPolicy,
+  POLICY_FILE_NAME,
+  SEVERITIES,
+  severityRank,
+  subjectKey,
+  toSarif,
+  type CheckOptions,
+  type CheckResult,
+  type CheckRun,
+  type Severity,
+} from '../../core/checks/index.js';
+import { VouchError } from '../../core/errors.js';
+import { sanitizeLine } from '../../core/util/sanitize.js';
+import { table } from '../format/text.js';
+import { collect, parsePlatform } from '../options.js';
+import type { CliIo } from '../io.js';
+
+export interface CheckFlags {
+  policy?: string;
+  trust?: string;
+  baseline?: string;
+  scan?: string[];
+  sbom?: string;
+  format?: string;
+  failOn?: string;
+  platform?: string;
+  insecureRegistry?: string[];
+  printPolicy?: boolean;
+}
+
+const require = createRequire(import.meta.url);
+
+function packageJson(): { version?: string; homepage?: string; repository?: string | { url?: string } } {
+  for (const p of ['../../../package.json', '../../../../package.json']) {
+    try {
+      return require(p) as { version?: string };
+    } catch {
+      /* src vs dist layout */
+    }
+  }
+  return {};
+}
+
+/** Where docs/checks.md lives online, from package.json (homepage, else a GitHub repository URL); null when unknown. */
+export function docsBaseUrl(pkg = packageJson()): string | null {
+  const repo = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
+  const gh = repo ? /github\.com[/:]([^/]+\/[^/.#]+)/.exec(repo) : null;
+  if (gh) return `https://github.com/${gh[1]}/blob/main`;
+  if (pkg.homepage && /^https:\/\//.test(pkg.homepage)) return pkg.homepage.replace(/#.*$/, '').replace(/\/+$/, '');
+  return null;
+}
+
+const STATUS_ORDER: Record<CheckResult['status'], number> = { fail: 0, excepted: 1, pass: 2 };
+
+export function formatCheckTable(run: CheckRun, failOn: Severity): string {
+  const results = run.resultSet.results;
+  const many = run.images.length > 1;
+  const shown = results
+    .filter((r) => r.status !== 'pass')
+    .sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || severityRank(b.severity) - severityRank(a.severity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const out: string[] = [];
+  for (const im of run.images) out.push(`image   ${sanitizeLine(im.label)}`);
+  out.push(`policy  ${run.resultSet.policy.digest}`);
+  out.push('');
+  if (shown.length === 0) out.push('no findings');
+  else {
+    const cols = [
+      ...(many ? [{ header: 'IMAGE', max: 40 }] : []),
+      { header: 'STATUS' },
+      { header: 'SEVERITY' },
+      { header: 'CHECK' },
+      { header: 'SUBJECT', max: 60 },
+      { header: 'MESSAGE', max: 140 },
+    ];
+    const rows = shown.map((r) => [
+      ...(many ? [sanitizeLine(r.subject.image)] : []),
+      r.status === 'excepted' ? 'excepted' : r.exception?.expired ? 'FAIL*' : 'FAIL',
+      r.severity,
+      r.id,
+      sanitizeLine(subjectKey(r.subject)),
+      sanitizeLine(r.message),
+    ]);
+    out.push(table(cols, rows));
+  }
+  const count = (s: CheckResult['status']): number => results.filter((r) => r.status === s).length;
+  out.push('');
+  out.push(`${count('fail')} failing, ${count('excepted')} excepted, ${count('pass')} checks passed; ` + (failsAt(results, failOn) ? `FAIL: findings at or above ${failOn}` : `OK: nothing failing at or above ${failOn}`));
+  if (results.some((r) => r.exception?.expired)) out.push('* an exception matched but has expired');
+  return out.join('\n');
+}
+
+export async function runCheck(refs: string[], flags: CheckFlags, io: CliIo): Promise<number> {
+  if (flags.printPolicy) {
+    io.out(DEFAULT_POLICY_YAML);
+    return 0;
+  }
+  if (refs.length === 0) throw new VouchError('USAGE', 'check: give at least one image reference');
+  const format = flags.format ?? 'table';
+  if (!['table', 'json', 'sarif'].includes(format)) throw new VouchError('USAGE', `--format: ${JSON.stringify(format)} is not one of table, json, sarif`);
+  if (flags.failOn !== undefined && !isSeverity(flags.failOn)) throw new VouchError('USAGE', `--fail-on: ${JSON.stringify(flags.failOn)} is not one of ${SEVERITIES.join(', ')}`);
+  const registry = defaultRegistry();
+  const policyPath = flags.policy ?? (existsSync(POLICY_FILE_NAME) ? POLICY_FILE_NAME : undefined);
+  const policy = policyPath ? await loadPolicy(policyPath, registry.ids()) : defaultPolicy();
+  const opts: CheckOptions = { policy, registry };
+  if (flags.trust) opts.trustFile = flags.trust;
+  if (flags.baseline) opts.baseline = flags.baseline;
+  if (flags.scan?.length) opts.scans = flags.scan;
+  if (flags.sbom) opts.sbom = flags.sbom;
+  if (flags.platform) opts.platform = parsePlatform(flags.platform);
+  if (flags.insecureRegistry?.length) opts.insecureRegistries = flags.insecureRegistry;
+  const run = await checkReferences(refs, opts);
+  const failOn = (flags.failOn as Severity | undefined) ?? policy.failOn;
+  if (format === 'json') io.out(`${JSON.stringify(run.resultSet, null, 2)}\n`);
+  else if (format === 'sarif') {
+    const pkg = packageJson();
+    io.out(`${JSON.stringify(toSarif(run.resultSet, registry, { toolVersion: pkg.version ?? '0.0.0', docsBaseUrl: docsBaseUrl(pkg), images: run.images }), null, 2)}\n`);
+  } else io.out(`${formatCheckTable(run, failOn)}\n`);
+  return failsAt(run.resultSet.results, failOn) ? 1 : 0;
+}
+
+export function registerCheck(program: Command, io: CliIo): void {
+  program
+    .command('check')
+    .description('run the baseline checks (least privilege, traceability, provenance, dependencies, compliance) under a policy')
+    .argument('[ref...]', 'image references: docker://, oci:, or bare paths / names')
+    .option('--policy <file>', `policy file (default: ./${POLICY_FILE_NAME} when present, else the built-in policy)`)
+    .option('--trust <file>', 'trust file (default: ./vouch.trust.yaml when present)')
+    .option('--baseline <ref|file>', 'the last approved release (image or SBOM file) for downgrades and new licences')
+    .option('--scan <file>', 'vulnerability scan report: Trivy JSON, Grype JSON, SARIF, cosign vuln statement (repeatable)', collect)
+    .option('--sbom <file>', 'SBOM to compare with the image catalogue (and that counts as the SBOM)')
+    .option('--format <format>', 'table, json or sarif', 'table')
+    .option('--fail-on <severity>', `exit 1 when a failing result is at or above this: ${SEVERITIES.join(', ')} (default: the policy's failOn, high)`)
+    .option('--platform <os/arch[/variant]>', "platform to pick from a multi-platform image (default: the host's)")
+    .option('--insecure-registry <host>', 'allow plain HTTP to this registry (repeatable); loopback is always allowed', collect)
+    .option('--print-policy', 'print the built-in policy (a starting point for vouch.policy.yaml) and exit')
+    .action(async (refs: string[], flags: CheckFlags) => {
+      io.setExitCode(await runCheck(refs, flags, io));
+    });
+}

@@ -1,0 +1,41 @@
+/**
+ * Secrets never reach a check's output: env values are never printed (only
+ * names), and history lines (which carry `ENV`/`ARG` values and RUN command
+ * lines) are redacted before they become a layer subject or a message.
+ */
+import { looksLikeSecretValue, REDACTED } from '../diff/redact.js';
+import { sanitizeLine } from '../util/sanitize.js';
+
+export { REDACTED, looksLikeSecretValue };
+
+/** Env / argument names that say "secret" (word-ish boundaries: NODE_ENV, KEYBOARD and MONKEY do not). */
+const SECRET_NAME = /(^|[_.-])(pass(word|wd|phrase)?|pwd|secret|secrets|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|secret[_-]?key|client[_-]?secret|credentials?|auth|auth[_-]?token|session[_-]?key|signing[_-]?key|encryption[_-]?key|key)($|[_.-])/i;
+
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+/** Values that are clearly not secrets even under a secret-looking name: empty, placeholders, file paths. */
+export function isPlaceholderValue(v: string): boolean {
+  const s = v.trim();
+  return s === '' || /^(changeme|change-me|none|null|false|true|x+|\*+|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?)$/i.test(s) || /^\/[^\s]*$/.test(s);
+}
+
+/** Redact one history line / command line: secret-named assignments and secret-looking tokens. */
+export function redactLine(line: string): string {
+  let s = sanitizeLine(line);
+  // NAME=value (ENV, ARG, `RUN |2 TOKEN=… /bin/sh -c …`, `export X=…`)
+  s = s.replace(/([A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s;&|]+)/g, (m, name: string, value: string) => {
+    const v = value.replace(/^["']|["']$/g, '');
+    if ((isSecretName(name) && !isPlaceholderValue(v)) || looksLikeSecretValue(v)) return `${name}=${REDACTED}`;
+    return m;
+  });
+  // `ENV NAME value` (legacy form) and `--password value`
+  s = s.replace(/(\b(?:ENV|ARG)\s+)([A-Za-z_][A-Za-z0-9_]*)\s+(\S+)/g, (m, kw: string, name: string, value: string) =>
+    isSecretName(name) && !isPlaceholderValue(value) ? `${kw}${name} ${REDACTED}` : m,
+  );
+  s = s.replace(/(--?(?:password|passwd|token|secret|api-key|apikey)[= ])(\S+)/gi, (_m, flag: string) => `${flag}${REDACTED}`);
+  // Any remaining token that looks like a key, a token or credentials in a URL.
+  s = s.replace(/\S+/g, (tok) => (looksLikeSecretValue(tok.replace(/^["'(]+|["'),;]+$/g, '')) ? REDACTED : tok));
+  return s;
+}
