@@ -12,13 +12,12 @@
 import { ContentCache } from '../cache/cache.js';
 import { loadDiffSide, type SideOptions } from '../diff/sides.js';
 import { mergeLayers, type MergedFilesystem } from '../layers/filesystem.js';
-import { cachedLayerWalks, layerWalksAndCatalogs } from '../layers/image-analysis.js';
-import { inspectReference } from '../layers/inspect.js';
+
+import { inspectReference, inspectedLayers } from '../layers/inspect.js';
 import type { Platform } from '../oci/types.js';
 import { catalogFromAnalysis } from '../packages/catalog/index.js';
 import { readSbomFile } from '../packages/sbom/index.js';
 import type { PackageInventory } from '../packages/types.js';
-import { openReference } from '../sources/open.js';
 import { resolveTrust, verifyChain, type ChainReport } from '../trust/chain.js';
 import type { TrustFile } from '../trust/trust-file.js';
 import { buildContext } from './context.js';
@@ -109,15 +108,7 @@ export async function loadCheckInputs(ref: string, shared: SharedInputs, opts: C
     onResolved: (r) => opts.onResolved?.(ref, r.how),
   });
   lap('analysis');
-  let parts = cache ? await cachedLayerWalks(cache, analysis.layers) : undefined;
-  if (!parts) {
-    const image = await openReference(resolution.reference, openOpts);
-    try {
-      parts = await layerWalksAndCatalogs(image.layers, cache ? { cache } : { noCache: true });
-    } finally {
-      await image.close();
-    }
-  }
+  const parts = await inspectedLayers({ analysis, resolution }, { ...openOpts, cache });
   lap('walks');
   const merged = mergeLayers(parts.walks);
   lap('merge');

@@ -11,15 +11,15 @@
 import { open, stat } from 'node:fs/promises';
 import { ContentCache } from '../cache/cache.js';
 import { mergeLayers } from '../layers/filesystem.js';
-import { cachedLayerWalks, layerWalksAndCatalogs, type ImageAnalysis } from '../layers/image-analysis.js';
-import { inspectReference } from '../layers/inspect.js';
+import type { ImageAnalysis } from '../layers/image-analysis.js';
+import { inspectReference, inspectedLayers } from '../layers/inspect.js';
 import type { EntryType } from '../layers/types.js';
 import type { Platform } from '../oci/types.js';
 import { CATALOG_VERSION, catalogFromAnalysis } from '../packages/catalog/index.js';
 import { readSbomFile, describe as describeSbom } from '../packages/sbom/index.js';
 import type { PackageInventory } from '../packages/types.js';
 import { formatReference } from '../ref/parse.js';
-import { openReference, type Resolution } from '../sources/open.js';
+import type { Resolution } from '../sources/open.js';
 import { fileIndex, type FileIndex, type FileInfo } from './image.js';
 
 export interface ImageParts {
@@ -106,15 +106,7 @@ export const imageLoader: SideLoader = {
       return { kind: 'image', input, label: `${formatReference(resolution.reference)} ${analysis.digest}`, inventory: snap.inventory, image: { analysis, files: snap.files }, resolution };
     }
     // The walks and catalogues are cached by inspect's single pass; only a cold or cache-less run opens the image again.
-    let parts = cache ? await cachedLayerWalks(cache, analysis.layers) : undefined;
-    if (!parts) {
-      const image = await openReference(resolution.reference, openOpts);
-      try {
-        parts = await layerWalksAndCatalogs(image.layers, cache ? { cache } : { noCache: true });
-      } finally {
-        await image.close();
-      }
-    }
+    const parts = await inspectedLayers({ analysis, resolution }, { ...openOpts, cache });
     const merged = mergeLayers(parts.walks);
     const inventory = catalogFromAnalysis(parts, merged);
     const files = fileIndex(merged);

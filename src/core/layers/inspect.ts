@@ -9,7 +9,9 @@ import type { OpenOptions } from '../sources/image.js';
 import { openReference, resolveReference, type Resolution } from '../sources/open.js';
 import type { ImageReference } from '../ref/types.js';
 import { daemonImageId } from '../sources/daemon.js';
-import { analyzeImage, cachedAnalysis, ANALYZER_VERSION, type AnalyzeOptions, type ImageAnalysis } from './image-analysis.js';
+import { analyzeImage, cachedAnalysis, cachedLayerWalks, layerWalksAndCatalogs, ANALYZER_VERSION, type AnalyzeOptions, type ImageAnalysis } from './image-analysis.js';
+import type { LayerWalk } from './types.js';
+import type { LayerCatalog } from '../packages/catalog/types.js';
 
 const DAEMON_NS = `daemon-image/v${ANALYZER_VERSION}`;
 
@@ -62,4 +64,23 @@ export async function cachedDaemonAnalysis(ref: ImageReference, cache: ContentCa
 /** Remember which analysed manifest a daemon image ID stands for (written after analysing a daemon image). */
 export async function rememberDaemonImage(cache: ContentCache, configDigest: string, manifestDigest: string): Promise<void> {
   await cache.putJson(DAEMON_NS, configDigest, { digest: manifestDigest });
+}
+
+/**
+ * The layer walks and catalogues of an image `inspectReference` analysed: read
+ * from the cache when its single pass wrote them, else (cold or cache-less run)
+ * by opening the image again and walking it.
+ */
+export async function inspectedLayers(
+  result: Pick<InspectResult, 'analysis' | 'resolution'>,
+  opts: OpenOptions & { cache?: ContentCache | undefined },
+): Promise<{ walks: LayerWalk[]; catalogs: LayerCatalog[] }> {
+  const hit = opts.cache ? await cachedLayerWalks(opts.cache, result.analysis.layers) : undefined;
+  if (hit) return hit;
+  const image = await openReference(result.resolution.reference, opts);
+  try {
+    return await layerWalksAndCatalogs(image.layers, opts.cache ? { cache: opts.cache } : { noCache: true });
+  } finally {
+    await image.close();
+  }
 }

@@ -11,7 +11,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable, Transform, type TransformCallback, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -20,6 +20,7 @@ import { VouchError } from '../errors.js';
 import { digestOf } from './digest.js';
 import { MediaType } from './mediatypes.js';
 import type { ContainerConfig, Descriptor, HistoryEntry, ImageConfig, ImageIndex, ImageManifest } from './types.js';
+import { pathExists } from '../util/fs.js';
 
 export interface LayerOptions {
   /** Default 'gzip'. */
@@ -129,7 +130,7 @@ export class OciLayoutWriter {
   /** Start a layout that will appear at `dir` when `finish()` succeeds. */
   static async create(dir: string, opts: LayoutWriterOptions = {}): Promise<OciLayoutWriter> {
     const ifExists = opts.ifExists ?? 'error';
-    if (ifExists === 'error' && (await exists(dir))) {
+    if (ifExists === 'error' && (await pathExists(dir))) {
       throw new VouchError('INVALID_LAYOUT', `${dir}: already exists`);
     }
     await mkdir(dirname(dir), { recursive: true });
@@ -324,14 +325,6 @@ function sortKeys<T>(o: Record<string, T>): Record<string, T> {
   return out;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Check a layout written by anyone: every blob referenced from index.json

@@ -5,7 +5,6 @@
  * and has that image, otherwise the registry. The caller is always told which
  * source was used.
  */
-import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { VouchError } from '../errors.js';
 import { formatPlatform, platformMatches } from '../oci/manifest.js';
@@ -15,6 +14,7 @@ import type { Image, OpenOptions } from './image.js';
 import { detectArchiveKind, openDockerArchive, openLayout, openOciArchive } from './archive.js';
 import { openRegistryImage } from './registry/source.js';
 import { daemonHasImage, isDaemonReachable, openDaemonImage } from './daemon.js';
+import { pathExists } from '../util/fs.js';
 
 export interface Resolution {
   /** How a bare argument was resolved, for the user ("path is an OCI layout", "found in the Docker daemon"...). */
@@ -22,21 +22,13 @@ export interface Resolution {
   reference: ImageReference;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Resolve a bare argument to a concrete transport, without opening the image. */
 export async function resolveReference(input: string, opts: OpenOptions = {}): Promise<Resolution> {
   const parsed = parseReference(input);
   if (parsed.transport !== 'auto') return { how: `transport ${parsed.transport}`, reference: parsed };
   const looksLikePath = input.startsWith('/') || input.startsWith('./') || input.startsWith('../') || input === '.' || input.endsWith('.tar');
-  if (await exists(input)) {
+  if (await pathExists(input)) {
     const kind = await detectArchiveKind(input);
     const path = resolvePath(input);
     if (kind === 'oci') return { how: 'path is an OCI image layout', reference: { transport: 'oci', path } };
