@@ -26,6 +26,7 @@ import { defaultRegistry, type CheckRegistry } from './registry.js';
 import { runChecks } from './run.js';
 import { readScanFile, type ScanReport } from './scans.js';
 import type { CheckFacts, CheckInputs, CheckResult, CheckResultSet } from './types.js';
+import { contentFacts } from './content/index.js';
 
 export * from './types.js';
 export { buildContext } from './context.js';
@@ -119,7 +120,8 @@ export async function loadCheckInputs(ref: string, shared: SharedInputs, opts: C
     chain = await verifyChain(ref, { ...openOpts, trust: shared.trust });
   }
   lap('chain');
-  const facts = opts.facts?.(analysis.digest);
+  // Facts the content scanners gathered in the single pass (credential files, accounts), plus any the caller adds.
+  const facts: CheckFacts = { ...contentFacts(parts.walks, parts.catalogs, merged), ...opts.facts?.(analysis.digest) };
   return {
     image: { reference: analysis.reference, name: analysis.name, digest: analysis.digest, label: `${analysis.name}@${analysis.digest}` },
     analysis,
@@ -130,7 +132,7 @@ export async function loadCheckInputs(ref: string, shared: SharedInputs, opts: C
     baseline: shared.baseline,
     sbom: shared.sbom,
     scans: shared.scans,
-    ...(facts ? { facts } : {}),
+    facts,
     policy: shared.policy,
     ...(opts.now ? { now: opts.now } : {}),
     timings,

@@ -13,8 +13,9 @@ import { HYGIENE_CHECKS } from './builtin/hygiene.js';
 import { LEAST_PRIVILEGE_CHECKS } from './builtin/least-privilege.js';
 import { TRACE_CHECKS } from './builtin/trace.js';
 import { isSeverity, STEPS, type Check } from './types.js';
+import { CONTENT_CHECKS } from './content/index.js';
 
-export const BUILTIN_CHECKS: readonly Check[] = [...TRACE_CHECKS, ...LEAST_PRIVILEGE_CHECKS, ...HYGIENE_CHECKS, ...DEPENDENCY_CHECKS, ...COMPLIANCE_CHECKS];
+export const BUILTIN_CHECKS: readonly Check[] = [...TRACE_CHECKS, ...LEAST_PRIVILEGE_CHECKS, ...CONTENT_CHECKS, ...HYGIENE_CHECKS, ...DEPENDENCY_CHECKS, ...COMPLIANCE_CHECKS];
 
 const ID = /^VCH-[A-Z]{2}-\d{3}$/;
 

@@ -14,11 +14,13 @@ import { npmCataloger } from './npm.js';
 import { osReleaseCataloger } from './os-release.js';
 import { pythonCataloger } from './python.js';
 import { rpmCataloger } from './rpm.js';
+import { accountsCataloger } from '../../checks/content/accounts-scanner.js';
+import { secretsCataloger } from '../../checks/content/secrets-scanner.js';
 import type { Cataloger, FileFindings, LayerCatalog, ParseResult } from './types.js';
 import { errMsg } from './util.js';
 
-/** Bump when a cataloger's findings change: cached layer walks without them are walked again. */
-export const CATALOG_VERSION = 1;
+/** Bump when a cataloger's findings change: cached layer walks without them are walked again (v2: secrets and accounts scanners). */
+export const CATALOG_VERSION = 2;
 
 export const DEFAULT_CATALOGERS: readonly Cataloger[] = [
   osReleaseCataloger,
@@ -30,6 +32,8 @@ export const DEFAULT_CATALOGERS: readonly Cataloger[] = [
   pythonCataloger,
   goCataloger,
   javaCataloger,
+  secretsCataloger,
+  accountsCataloger,
 ];
 
 /** Warnings kept per file: a hostile database cannot grow the cache without bound. */
@@ -141,7 +145,7 @@ export class LayerCataloguer {
     for (const m of this.found.values()) {
       for (const f of m.values()) {
         const x = await f;
-        if (x.packages.length > 0 || x.warnings.length > 0 || x.distro || (x.licenses && x.licenses.length > 0)) files.push(x);
+        if (x.packages.length > 0 || x.warnings.length > 0 || x.distro || (x.licenses && x.licenses.length > 0) || (x.secrets && x.secrets.length > 0) || x.accounts) files.push(x);
       }
     }
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.cataloger < b.cataloger ? -1 : a.cataloger > b.cataloger ? 1 : 0));
@@ -155,6 +159,8 @@ function finding(path: string, cataloger: string, r: ParseResult): FileFindings 
   const f: FileFindings = { path, cataloger, packages: r.packages, warnings };
   if (r.distro) f.distro = r.distro;
   if (r.licenses && r.licenses.length > 0) f.licenses = r.licenses;
+  if (r.secrets && r.secrets.length > 0) f.secrets = r.secrets;
+  if (r.accounts) f.accounts = r.accounts;
   return f;
 }
 

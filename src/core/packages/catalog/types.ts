@@ -4,6 +4,7 @@
  * the assembly can keep only what survives in the merged filesystem.
  */
 import type { Distro, PackageType } from '../types.js';
+import type { AccountsFinding, SecretFinding } from '../../checks/content/types.js';
 
 /** A package as one file describes it. The purl is built at assembly time, once the image's distro is known. */
 export interface FoundPackage {
@@ -28,6 +29,10 @@ export interface FileFindings {
   distro?: Distro;
   /** Licence files (e.g. Debian's machine-readable copyright): the licences they declare. */
   licenses?: string[];
+  /** Credential files (the secrets scanner): what kind of secret they hold, never the value. */
+  secrets?: SecretFinding[];
+  /** /etc/passwd, /etc/group, /etc/shadow (the accounts scanner): names and ids, never a password hash. */
+  accounts?: AccountsFinding;
 }
 
 /** Everything the catalogers found in one layer (cached beside the layer walk). */
@@ -61,6 +66,8 @@ export interface ParseResult {
   warnings: string[];
   distro?: Distro;
   licenses?: string[];
+  secrets?: SecretFinding[];
+  accounts?: AccountsFinding;
 }
 
 /**
