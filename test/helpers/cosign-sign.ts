@@ -63,10 +63,10 @@ export async function pushImage(
   host: string,
   repo: string,
   tag: string,
-  opts: { annotations?: Record<string, string>; labels?: Record<string, string>; multiPlatform?: boolean; seed?: string } = {},
+  opts: { annotations?: Record<string, string>; labels?: Record<string, string>; multiPlatform?: boolean; seed?: string; files?: Array<{ path: string; content: string }> } = {},
 ): Promise<PushedImage> {
   const one = async (arch: string): Promise<Descriptor> => {
-    const tar = tarOf([{ path: 'etc/hello', content: `hello ${arch} ${opts.seed ?? ''}\n` }]);
+    const tar = tarOf([{ path: 'etc/hello', content: `hello ${arch} ${opts.seed ?? ''}\n` }, ...(opts.files ?? [])]);
     const layer = gzipSync(tar);
     const l = await pushBlob(host, repo, layer);
     const config = Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', config: { Labels: opts.labels ?? {} }, rootfs: { type: 'layers', diff_ids: [sha256(tar)] } }));
@@ -193,6 +193,38 @@ export async function attachBundleReferrer(host: string, repo: string, subject: 
     }),
   );
   const m = await pushManifest(host, repo, sha256(bytes), JSON.parse(bytes.toString()));
+  const tag = digestTag(subject.digest);
+  let existing: Descriptor[] = [];
+  const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, { headers: { accept: OCI_INDEX } });
+  if (res.status === 200) existing = ((await res.json()) as { manifests: Descriptor[] }).manifests;
+  else await res.body?.cancel();
+  await pushManifest(host, repo, tag, { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...existing, { ...m, artifactType }] }, OCI_INDEX);
+  return m;
+}
+
+/** A `.sbom` layer as `cosign attach sbom` writes it: the document itself, with its SBOM media type (text/spdx+json, application/vnd.cyclonedx+json…), no annotations. */
+export function sbomLayer(document: object | string, mediaType = 'text/spdx+json'): SignatureLayer {
+  return { mediaType, bytes: Buffer.from(typeof document === 'string' ? document : JSON.stringify(document)), annotations: {} };
+}
+
+/**
+ * A document (SBOM, scan report) as an OCI 1.1 referrer of `subject`, the way
+ * `oras attach --artifact-type T` writes it: empty config, one layer, listed
+ * in the `sha256-<hex>` referrers tag index (appended to what is there).
+ */
+export async function attachReferrer(host: string, repo: string, subject: Descriptor, artifactType: string, document: object | string, layerMediaType = artifactType): Promise<Descriptor> {
+  const e = await pushBlob(host, repo, EMPTY);
+  const b = await pushBlob(host, repo, Buffer.from(typeof document === 'string' ? document : JSON.stringify(document)));
+  const doc = {
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    artifactType,
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: e.digest, size: e.size },
+    layers: [{ mediaType: layerMediaType, digest: b.digest, size: b.size }],
+    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+  };
+  const bytes = Buffer.from(JSON.stringify(doc));
+  const m = await pushManifest(host, repo, sha256(bytes), doc);
   const tag = digestTag(subject.digest);
   let existing: Descriptor[] = [];
   const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, { headers: { accept: OCI_INDEX } });

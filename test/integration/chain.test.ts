@@ -26,6 +26,8 @@ import {
   type PushedImage,
 } from '../helpers/cosign-sign.js';
 
+// Repositories unique to this run: CI runs the suite twice (Node 20, then 24) against the same registry, and referrers accumulate.
+const NS = `chain-${process.pid}-${Date.now() % 1e6}`;
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const GOOD_SUBJECT = 'https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.0.0';
 const REPO_URL = 'https://github.com/acme/app';
@@ -95,59 +97,59 @@ describe('vouch chain with real signatures in a real registry', { timeout: 120_0
     const annotations = { 'org.opencontainers.image.source': REPO_URL, 'org.opencontainers.image.revision': COMMIT };
 
     // 1. key-signed image: valid signature (logged in Rekor), tampered payload, untrusted key; SLSA provenance; an attestation about another digest.
-    keyed = await pushImage(h, 'chain/keyed', 'v1', { annotations, seed: 'keyed' });
-    const payload = simpleSigningPayload(`${h}/chain/keyed`, keyed.digest);
+    keyed = await pushImage(h, `${NS}/keyed`, 'v1', { annotations, seed: 'keyed' });
+    const payload = simpleSigningPayload(`${h}/${NS}/keyed`, keyed.digest);
     const good = signWithKey(trusted.privateKey, payload);
     const goodSet = await sig.logEntry(hashedrekord(payload, good, pemOf(trusted.publicKey)));
-    const tampered = simpleSigningPayload(`${h}/chain/keyed`, keyed.digest, { note: 'altered after signing' });
-    const untrustedPayload = simpleSigningPayload(`${h}/chain/keyed`, keyed.digest, { by: 'someone else' });
+    const tampered = simpleSigningPayload(`${h}/${NS}/keyed`, keyed.digest, { note: 'altered after signing' });
+    const untrustedPayload = simpleSigningPayload(`${h}/${NS}/keyed`, keyed.digest, { by: 'someone else' });
     const untrustedSig = signWithKey(untrusted.privateKey, untrustedPayload);
     const untrustedSet = await sig.logEntry(hashedrekord(untrustedPayload, untrustedSig, pemOf(untrusted.publicKey)));
-    await attach(h, 'chain/keyed', keyed.digest, 'sig', [
+    await attach(h, `${NS}/keyed`, keyed.digest, 'sig', [
       signatureLayer(payload, good, { rekor: goodSet }),
       signatureLayer(tampered, good),
       signatureLayer(untrustedPayload, untrustedSig, { rekor: untrustedSet }),
     ]);
     const signK = (pae: Buffer): Buffer => signWithKey(trusted.privateKey, pae);
-    await attach(h, 'chain/keyed', keyed.digest, 'att', [
+    await attach(h, `${NS}/keyed`, keyed.digest, 'att', [
       attestationLayer(statement(keyed.digest, 'https://slsa.dev/provenance/v1', slsaV1), signK, { predicateType: 'https://slsa.dev/provenance/v1' }),
       attestationLayer(statement(`sha256:${'ab'.repeat(32)}`, 'https://slsa.dev/provenance/v1', slsaV1), signK, { predicateType: 'https://slsa.dev/provenance/v1' }),
     ]);
 
     // 2. keyless image: valid keyless signature, plus a Sigstore bundle v0.3 referrer.
-    keyless = await pushImage(h, 'chain/keyless', 'v1', { seed: 'keyless' });
-    const kp = simpleSigningPayload(`${h}/chain/keyless`, keyless.digest);
+    keyless = await pushImage(h, `${NS}/keyless`, 'v1', { seed: 'keyless' });
+    const kp = simpleSigningPayload(`${h}/${NS}/keyless`, keyless.digest);
     const claims = { repository: 'acme/app', sha: COMMIT, event_name: 'push', run_id: '42', run_attempt: '1' };
     const ks = await sig.signMessage(kp, { sub: GOOD_SUBJECT, iss: ISSUER, claims });
-    await attach(h, 'chain/keyless', keyless.digest, 'sig', [signatureLayer(kp, ks.signature, { cert: ks.certPem, chain: ks.chainPem, rekor: ks.rekorAnnotation! })]);
+    await attach(h, `${NS}/keyless`, keyless.digest, 'sig', [signatureLayer(kp, ks.signature, { cert: ks.certPem, chain: ks.chainPem, rekor: ks.rekorAnnotation! })]);
     const st = statement(keyless.digest, 'https://sigstore.dev/cosign/sign/v1', {});
     const bundled = await sig.signDsse(st, 'application/vnd.in-toto+json', { sub: GOOD_SUBJECT, iss: ISSUER, claims });
-    await attachBundleReferrer(h, 'chain/keyless', keyless.manifest, bundleToJSON(bundled.bundle));
+    await attachBundleReferrer(h, `${NS}/keyless`, keyless.manifest, bundleToJSON(bundled.bundle));
 
     // 2b. a valid keyless bundle, but its in-toto subject is another image's digest, attached to this one.
-    otherSubject = await pushImage(h, 'chain/bundle-other', 'v1', { seed: 'bundle-other' });
+    otherSubject = await pushImage(h, `${NS}/bundle-other`, 'v1', { seed: 'bundle-other' });
     const elsewhere = await sig.signDsse(statement(keyless.digest, 'https://sigstore.dev/cosign/sign/v1', {}), 'application/vnd.in-toto+json', { sub: GOOD_SUBJECT, iss: ISSUER, claims });
-    await attachBundleReferrer(h, 'chain/bundle-other', otherSubject.manifest, bundleToJSON(elsewhere.bundle));
+    await attachBundleReferrer(h, `${NS}/bundle-other`, otherSubject.manifest, bundleToJSON(elsewhere.bundle));
 
     // 3. forgeries only: wrong subject identity, certificate from another CA, a log entry for another artifact.
-    forged = await pushImage(h, 'chain/forged', 'v1', { seed: 'forged' });
-    const fp = simpleSigningPayload(`${h}/chain/forged`, forged.digest);
+    forged = await pushImage(h, `${NS}/forged`, 'v1', { seed: 'forged' });
+    const fp = simpleSigningPayload(`${h}/${NS}/forged`, forged.digest);
     const wrongId = await sig.signMessage(fp, { sub: 'https://github.com/evil/app/.github/workflows/release.yml@refs/tags/v1', iss: ISSUER });
     const foreign = await otherCa.signMessage(fp, { sub: GOOD_SUBJECT, iss: ISSUER }, { tlog: false });
     const foreignSet = await sig.logEntry(hashedrekord(fp, foreign.signature, foreign.certPem));
-    const fp2 = simpleSigningPayload(`${h}/chain/forged`, forged.digest, { second: true });
+    const fp2 = simpleSigningPayload(`${h}/${NS}/forged`, forged.digest, { second: true });
     const a = await sig.signMessage(fp, { sub: GOOD_SUBJECT, iss: ISSUER });
     const b = await sig.signMessage(fp2, { sub: GOOD_SUBJECT, iss: ISSUER });
-    await attach(h, 'chain/forged', forged.digest, 'sig', [
+    await attach(h, `${NS}/forged`, forged.digest, 'sig', [
       signatureLayer(fp, wrongId.signature, { cert: wrongId.certPem, chain: wrongId.chainPem, rekor: wrongId.rekorAnnotation! }),
       signatureLayer(fp, foreign.signature, { cert: foreign.certPem, chain: foreign.chainPem, rekor: foreignSet }),
       signatureLayer(fp, a.signature, { cert: a.certPem, chain: a.chainPem, rekor: b.rekorAnnotation! }),
     ]);
 
     // 4. multi-platform: cosign signed the index digest.
-    multi = await pushImage(h, 'chain/multi', 'v1', { multiPlatform: true, seed: 'multi' });
-    const mp = simpleSigningPayload(`${h}/chain/multi`, multi.index!.digest);
-    await attach(h, 'chain/multi', multi.index!.digest, 'sig', [signatureLayer(mp, signWithKey(trusted.privateKey, mp))]);
+    multi = await pushImage(h, `${NS}/multi`, 'v1', { multiPlatform: true, seed: 'multi' });
+    const mp = simpleSigningPayload(`${h}/${NS}/multi`, multi.index!.digest);
+    await attach(h, `${NS}/multi`, multi.index!.digest, 'sig', [signatureLayer(mp, signWithKey(trusted.privateKey, mp))]);
   });
 
   after(async () => {
@@ -276,7 +278,7 @@ describe('vouch chain with real signatures in a real registry', { timeout: 120_0
 
   test('no signatures: exit 1 with an empty list; bad trust file: exit 2', async (t) => {
     if (skip) return t.skip(skip);
-    const plain = await pushImage(reg!.host, 'chain/unsigned', 'v1', { seed: 'unsigned' });
+    const plain = await pushImage(reg!.host, `${NS}/unsigned`, 'v1', { seed: 'unsigned' });
     const { code, json } = await chain(plain.ref);
     assert.equal(code, 1);
     assert.deepEqual(json.signatures, []);

@@ -155,8 +155,9 @@ before(async () => {
       predicateType: 'https://slsa.dev/provenance/v1',
       predicate: { buildDefinition: { buildType: 'https://actions.github.io/buildtypes/workflow/v1', externalParameters: {}, resolvedDependencies: [{ uri: `git+${REPO}@refs/heads/main`, digest: { gitCommit: REV } }] }, runDetails: { builder: { id: 'https://github.com/actions/runner' }, metadata: { invocationId: 'https://github.com/acme/clean/actions/runs/1/attempts/1' } } },
     },
-    { predicateType: 'https://cyclonedx.org/bom', predicate: { bomFormat: 'CycloneDX', specVersion: '1.6', components: [] } },
-    { predicateType: 'https://cosign.sigstore.dev/attestation/vuln/v1', predicate: { invocation: {}, scanner: { uri: 'pkg:github/aquasecurity/trivy@0.50.0', version: '0.50.0', result: null }, metadata: { scanStartedOn: '2024-06-01T00:00:00Z', scanFinishedOn: '2024-06-01T00:01:00Z' } } },
+    // The SBOM and the scan describe the image as it is (VCH-DC-002 compares the attested SBOM; VCH-CP-002 reads the attested scan time).
+    { predicateType: 'https://cyclonedx.org/bom', predicate: { bomFormat: 'CycloneDX', specVersion: '1.6', components: [{ type: 'library', name: 'ms', version: '2.1.3', purl: 'pkg:npm/ms@2.1.3', licenses: [{ license: { id: 'MIT' } }] }] } },
+    { predicateType: 'https://cosign.sigstore.dev/attestation/vuln/v1', predicate: { invocation: {}, scanner: { uri: 'pkg:github/aquasecurity/trivy@0.50.0', version: '0.50.0', result: null }, metadata: { scanStartedOn: new Date(Date.now() - 60_000).toISOString(), scanFinishedOn: new Date().toISOString() } } },
   ]);
 
   // The bad image: one of each problem the checks look for.

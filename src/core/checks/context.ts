@@ -38,6 +38,7 @@ export function buildContext(inputs: CheckInputs): CheckContext {
     baseline: inputs.baseline ?? null,
     sbom: inputs.sbom ?? null,
     scans: inputs.scans ?? [],
+    attached: inputs.attached ?? null,
     facts: inputs.facts ?? {},
     policy: inputs.policy,
     now: inputs.now ?? new Date(),

@@ -16,6 +16,7 @@ import { mergeLayers, type MergedFilesystem } from '../layers/filesystem.js';
 import { inspectReference, inspectedLayers } from '../layers/inspect.js';
 import type { Platform } from '../oci/types.js';
 import { catalogFromAnalysis } from '../packages/catalog/index.js';
+import { readAttached } from '../packages/attached.js';
 import { readSbomFile } from '../packages/sbom/index.js';
 import type { PackageInventory } from '../packages/types.js';
 import { resolveTrust, verifyChain, type ChainReport } from '../trust/chain.js';
@@ -25,7 +26,7 @@ import { defaultPolicy, type ResolvedPolicy } from './policy.js';
 import { defaultRegistry, type CheckRegistry } from './registry.js';
 import { runChecks } from './run.js';
 import { readScanFile, type ScanReport } from './scans.js';
-import type { CheckFacts, CheckInputs, CheckResult, CheckResultSet } from './types.js';
+import type { AttachedInputs, CheckFacts, CheckInputs, CheckResult, CheckResultSet } from './types.js';
 import { contentFacts } from './content/index.js';
 
 export * from './types.js';
@@ -116,10 +117,14 @@ export async function loadCheckInputs(ref: string, shared: SharedInputs, opts: C
   const inventory = catalogFromAnalysis(parts, merged);
   lap('inventory');
   let chain: ChainReport | null = null;
+  let attached: AttachedInputs | null = null;
   if (shared.trust && resolution.reference.transport !== 'docker-daemon') {
     chain = await verifyChain(ref, { ...openOpts, trust: shared.trust });
-  }
-  lap('chain');
+    lap('chain');
+    // The SBOMs and scans attached to it (same discovery as the chain; attestations verified against the same trust).
+    attached = await readAttached(ref, { ...openOpts, trust: shared.trust });
+    lap('attached');
+  } else lap('chain');
   // Facts the content scanners gathered in the single pass (credential files, accounts), plus any the caller adds.
   const facts: CheckFacts = { ...contentFacts(parts.walks, parts.catalogs, merged), ...opts.facts?.(analysis.digest) };
   return {
@@ -132,6 +137,7 @@ export async function loadCheckInputs(ref: string, shared: SharedInputs, opts: C
     baseline: shared.baseline,
     sbom: shared.sbom,
     scans: shared.scans,
+    attached,
     facts,
     policy: shared.policy,
     ...(opts.now ? { now: opts.now } : {}),

@@ -18,6 +18,7 @@
 import type { ImageAnalysis } from '../layers/image-analysis.js';
 import type { MergedFilesystem, MergedNode } from '../layers/filesystem.js';
 import type { LayerWalk } from '../layers/types.js';
+import type { AttachedSbom, AttachedScan, SkippedAttachment } from '../packages/attached.js';
 import type { PackageInventory } from '../packages/types.js';
 import type { ChainReport } from '../trust/chain.js';
 import type { ResolvedPolicy } from './policy.js';
@@ -147,6 +148,13 @@ export interface CheckFacts {
   [scanner: string]: unknown;
 }
 
+/** The SBOMs and scans attached to the image (src/core/packages/attached.ts), and those not used with why. */
+export interface AttachedInputs {
+  sboms: readonly AttachedSbom[];
+  scans: readonly AttachedScan[];
+  skipped: readonly SkippedAttachment[];
+}
+
 /** What the context is built from (all optional but the analysis and walks). */
 export interface CheckInputs {
   image: ImageIdentity;
@@ -162,6 +170,8 @@ export interface CheckInputs {
   /** An SBOM given with --sbom. */
   sbom?: { path: string; inventory: PackageInventory } | null;
   scans?: readonly ScanReport[];
+  /** What is attached to the image; null when attachments were not read (a daemon image, no chain discovery). */
+  attached?: AttachedInputs | null;
   facts?: CheckFacts;
   policy: ResolvedPolicy;
   /** Clock for scan ages and exception expiry (tests fix it). */
@@ -181,6 +191,7 @@ export interface CheckContext {
   baseline: { label: string; inventory: PackageInventory } | null;
   sbom: { path: string; inventory: PackageInventory } | null;
   scans: readonly ScanReport[];
+  attached: AttachedInputs | null;
   facts: CheckFacts;
   policy: ResolvedPolicy;
   now: Date;

@@ -1,7 +1,8 @@
 /** Dependency control and compliance: SBOM, lockfiles, baseline diff, licences, vulnerability scans. */
 import { diffInventories } from '../../diff/packages.js';
 import { compareInventories } from '../../packages/compare.js';
-import type { Package } from '../../packages/types.js';
+import { mergeAttachedSboms } from '../../packages/attached.js';
+import type { Package, PackageInventory } from '../../packages/types.js';
 import { COSIGN_VULN_PREDICATE, scanMatchesImage, type ScanReport } from '../scans.js';
 import { atLeast, type Check, type CheckContext, type Finding } from '../types.js';
 import { packageSubject, pathAllowed, pkgLabel, policyMatcher } from './util.js';
@@ -14,12 +15,20 @@ export const noSbom: Check = {
   step: 'dependency-control',
   defaultSeverity: 'medium',
   help: {
-    what: 'No SBOM is attached to the image (a CycloneDX or SPDX attestation, a cosign `.sbom` attachment) and none was given with `--sbom`.',
+    what: 'No SBOM is attached to the image (a CycloneDX or SPDX in-toto attestation in cosign\'s `.att` tag or as an OCI 1.1 referrer, a cosign `.sbom` attachment, an SBOM referrer) and none was given with `--sbom`. An attestation whose subject is another image digest, or an SBOM that cannot be read, does not count.',
     why: 'The SBOM the build produced is the supplier\'s statement of what is inside; without it the review relies on what vouch can catalogue, and consumers have nothing to check later releases against.',
     fix: 'Generate an SBOM in CI (`syft <image> -o cyclonedx-json`, `docker buildx build --sbom=true`) and attach it (`cosign attest --type cyclonedx`), or pass it to the review with `--sbom FILE`.',
   },
   run(ctx) {
     if (ctx.sbom) return { pass: `SBOM given: ${ctx.sbom.path}` };
+    if (ctx.attached) {
+      // What was actually read: usable SBOMs about this image (an attestation about another digest does not count).
+      const sboms = ctx.attached.sboms;
+      if (sboms.length > 0) return { pass: `SBOM attached: ${sboms.map(attachedLabel).join('; ')}` };
+      const skipped = ctx.attached.skipped.filter((s) => s.kind === 'sbom');
+      if (skipped.length > 0) return [{ message: `no usable SBOM is attached: ${skipped.map((s) => `${s.label}: ${s.reason}`).join('; ')}` }];
+      return [{ message: 'no SBOM is attached to the image and none was given with --sbom' }];
+    }
     const att = ctx.chain?.json.attestations.filter((a) => SBOM_PREDICATE.test(a.predicateType ?? '')) ?? [];
     if (att.length > 0) return { pass: `SBOM attestation attached (${att[0]!.predicateType})` };
     if (ctx.chain?.attachments.some((a) => a.kind === 'sbom')) return { pass: 'SBOM attached (cosign .sbom)' };
@@ -27,26 +36,38 @@ export const noSbom: Check = {
   },
 };
 
+/** `.sbom attachment sha256:… (text/spdx+json), verified by ci`. */
+function attachedLabel(s: { label: string; verified: boolean | null; signer?: { trustedAs: string | null } }): string {
+  return `${s.label}${s.verified === true ? `, verified${s.signer?.trustedAs ? ` by ${s.signer.trustedAs}` : ''}` : s.verified === false ? ', signature not verified' : ''}`;
+}
+
 export const sbomMismatch: Check = {
   id: 'VCH-DC-002',
   title: 'SBOM does not match the image',
   step: 'dependency-control',
   defaultSeverity: 'medium',
   help: {
-    what: 'The SBOM given with `--sbom` and vouch\'s own catalogue of the image disagree: packages only one of them lists, or the same package at different versions (matched by purl, then by type and name).',
+    what: 'An SBOM attached to the image (`.sbom` tag, SPDX/CycloneDX attestation about this digest, SBOM referrer; several are merged) or given with `--sbom`, and vouch\'s own catalogue of the image disagree: packages only one of them lists, or the same package at different versions (matched by purl, then by type and name).',
     why: 'An SBOM that does not describe the image is worse than none: vulnerability and licence decisions made on it are wrong. Typical causes: generated from the source tree or another build, or an image changed after it.',
     fix: 'Generate the SBOM from the exact image digest in the same pipeline run (`syft <image>@<digest>`), and look at each difference: a package vouch cannot see may be a binary the SBOM tool knows better, which is fine; a version difference is not.',
   },
   run(ctx) {
-    if (!ctx.sbom) return { pass: 'not applicable: no SBOM content to compare (give one with --sbom)' };
+    const attached = ctx.attached?.sboms ?? [];
+    if (!ctx.sbom && attached.length === 0) return { pass: 'not applicable: no SBOM content to compare (none attached; give one with --sbom)' };
     if (!ctx.inventory) return { pass: 'not applicable: the image was not catalogued' };
-    const c = compareInventories(ctx.sbom.inventory, ctx.inventory);
     const out: Finding[] = [];
-    for (const p of c.onlyInCatalog) out.push({ subject: { package: packageSubject(p), path: p.locations[0]?.path ?? null }, message: `${pkgLabel(p)} is in the image but not in the SBOM` });
-    for (const p of c.onlyInAttached) out.push({ subject: { package: packageSubject(p) }, message: `${pkgLabel(p)} is in the SBOM but not found in the image` });
-    for (const m of c.versionMismatch) {
-      out.push({ subject: { package: { name: m.name, version: m.catalogVersion, type: m.type, purl: m.catalogPurl } }, message: `${m.type}/${m.name}: the SBOM says ${m.attachedVersion}, the image has ${m.catalogVersion}` });
-    }
+    const compare = (inv: PackageInventory, the: string, says = 'says'): void => {
+      const c = compareInventories(inv, ctx.inventory!);
+      for (const p of c.onlyInCatalog) out.push({ subject: { package: packageSubject(p), path: p.locations[0]?.path ?? null }, message: `${pkgLabel(p)} is in the image but not in ${the}` });
+      for (const p of c.onlyInAttached) out.push({ subject: { package: packageSubject(p) }, message: `${pkgLabel(p)} is in ${the} but not found in the image` });
+      for (const m of c.versionMismatch) {
+        out.push({ subject: { package: { name: m.name, version: m.catalogVersion, type: m.type, purl: m.catalogPurl } }, message: `${m.type}/${m.name}: ${the} ${says} ${m.attachedVersion}, the image has ${m.catalogVersion}` });
+      }
+    };
+    if (ctx.sbom) compare(ctx.sbom.inventory, 'the SBOM');
+    // Several attached SBOMs (an .sbom tag and an attestation, say) are compared merged, as `vouch sbom --attached` prints them.
+    if (attached.length > 0) compare(mergeAttachedSboms(attached), attached.length === 1 ? 'the attached SBOM' : 'the attached SBOMs', attached.length === 1 ? 'says' : 'say');
+    if (out.length === 0) return { pass: `the ${ctx.sbom ? 'given' : 'attached'} SBOM${ctx.sbom && attached.length ? 's match' : ' matches'} the catalogue (${ctx.inventory.packages.length} packages)` };
     return out;
   },
 };
@@ -192,12 +213,17 @@ export const unknownLicences: Check = {
   },
 };
 
-/** The scans that may be about this image (those that name other digests only are not). */
+/**
+ * The scans that may be about this image (those that name other digests only
+ * are not): --scan reports, and attached ones (an attestation only when its
+ * signature verified; unsigned referrers count as --scan files do).
+ */
 function applicableScans(ctx: CheckContext): { scans: ScanReport[]; foreign: ScanReport[] } {
   const digests = [ctx.image.digest, ctx.analysis.config.digest, ...(ctx.analysis.index ? [ctx.analysis.index.digest] : [])];
   const scans: ScanReport[] = [];
   const foreign: ScanReport[] = [];
-  for (const s of ctx.scans) (scanMatchesImage(s, digests) === 'mismatch' ? foreign : scans).push(s);
+  const attached = (ctx.attached?.scans ?? []).filter((s) => s.verified !== false).map((s) => s.report);
+  for (const s of [...ctx.scans, ...attached]) (scanMatchesImage(s, digests) === 'mismatch' ? foreign : scans).push(s);
   return { scans, foreign };
 }
 
@@ -207,7 +233,7 @@ export const noVulnScan: Check = {
   step: 'compliance',
   defaultSeverity: 'medium',
   help: {
-    what: 'No vulnerability-scan attestation (cosign predicate `https://cosign.sigstore.dev/attestation/vuln/v1`) is attached, and no scan report of this image (Trivy JSON, Grype JSON, SARIF, or a cosign vuln statement) was given with `--scan`. A report that names another image digest does not count.',
+    what: 'No vulnerability-scan attestation (cosign predicate `https://cosign.sigstore.dev/attestation/vuln/v1`) that verifies against the trust file is attached, no scan report (SARIF, Trivy or Grype JSON) is attached as an OCI 1.1 referrer, and no scan report of this image (Trivy JSON, Grype JSON, SARIF, or a cosign vuln statement) was given with `--scan`. A report or attestation that names another image digest does not count.',
     why: 'Known vulnerabilities are the first thing an approval must account for; without a scan of this exact image the review cannot say it did.',
     fix: 'Scan in CI and keep the report: `trivy image --format json -o scan.json <image>@<digest>` or `grype <image> -o json`, then `vouch check --scan scan.json`, or attach it: `cosign attest --type vuln --predicate scan.json`.',
   },
@@ -228,7 +254,7 @@ export const staleScan: Check = {
   step: 'compliance',
   defaultSeverity: 'medium',
   help: {
-    what: 'A scan report given with `--scan` is older than the policy allows (`scans.maxAgeDays`, 7 by default), judged by the time the report states (Trivy CreatedAt, Grype descriptor.timestamp, SARIF invocation end time, the attestation\'s scanFinishedOn) or, when it states none, the file\'s modification time. (The time inside an attached attestation is not read yet.)',
+    what: 'A scan report given with `--scan` or attached to the image (a verified cosign vuln attestation, a SARIF / Trivy / Grype referrer) is older than the policy allows (`scans.maxAgeDays`, 7 by default), judged by the time the report states (Trivy CreatedAt, Grype descriptor.timestamp, SARIF invocation end time, the attestation\'s scanFinishedOn) or, for a file that states none, its modification time.',
     why: 'New vulnerabilities are published every day: a clean scan from last month says little about today.',
     fix: 'Re-scan the image (same digest) and pass the fresh report; scan on a schedule in CI for released images.',
   },
@@ -255,7 +281,7 @@ export const scanFindings: Check = {
   step: 'compliance',
   defaultSeverity: 'high',
   help: {
-    what: 'Findings in the scan reports at or above the policy\'s `scans.failSeverity` (high by default). Each result carries the finding\'s own severity (Trivy/Grype severity, or SARIF `security-severity` / level) and names the package.',
+    what: 'Findings in the scan reports (given with `--scan`, or attached as described under VCH-CP-001) at or above the policy\'s `scans.failSeverity` (high by default). Each result carries the finding\'s own severity (Trivy/Grype severity, or SARIF `security-severity` / level) and names the package.',
     why: 'A release with known high or critical vulnerabilities needs a fix or an explicit, dated risk acceptance.',
     fix: 'Upgrade the package (rebuild on a patched base, bump the dependency); if it is not exploitable here, record an exception with the reason and an expiry.',
   },
