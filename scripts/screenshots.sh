@@ -36,3 +36,6 @@ shot() {
 
 mkdir -p screenshots
 shot inspect-demo 118 52 "node dist/src/cli/main.js demo"
+demo="oci:$VOUCH_CACHE_DIR/demo-image-v1:demo"
+shot sbom-demo 118 22 "node dist/src/cli/main.js sbom $demo"
+shot check-demo 160 18 "node dist/src/cli/main.js check $demo"
