@@ -13,6 +13,10 @@ export function registerDemo(program: Command, io: CliIo): void {
     .action(async (flags: { json?: boolean }) => {
       const demo = await ensureDemoImage(defaultCacheDir());
       if (!flags.json) io.err(`vouch: demo image ${demo.generated ? 'generated' : 'found'} in ${demo.dir}\n`);
-      io.setExitCode(await runInspect(`oci:${demo.dir}:${demo.tag}`, { json: flags.json ?? false, cache: true }, io));
+      const ref = `oci:${demo.dir}:${demo.tag}`;
+      io.setExitCode(await runInspect(ref, { json: flags.json ?? false, cache: true }, io));
+      if (!flags.json) {
+        io.err(`\nnext, on the same image:\n  npx vouch sbom ${ref}\n  npx vouch check ${ref}\n  npx vouch chain ${ref}\n`);
+      }
     });
 }
