@@ -4,8 +4,9 @@
  * verifies, through bundle.ts, for one of the digests that are this image.
  */
 import { createHash } from 'node:crypto';
-import { parseEnvelope, parseStatement, statementCovers, type InTotoStatement } from './attestation.js';
+import { parseStatement, statementCovers, type InTotoStatement } from './attestation.js';
 import { verifyBundleSync } from './bundle.js';
+import { strictBase64 } from './encoding.js';
 import { failureResult } from './reasons.js';
 import type { TrustedRoot } from './trusted-root.js';
 import type { SignerPolicy, VerificationResult } from './types.js';
@@ -34,14 +35,20 @@ export function verifyAttachedBundle(bundleBytes: Buffer, subjects: readonly str
     return { role: 'signature', digest, predicateType: null, result: failureResult('BUNDLE_INVALID', 'the attached Sigstore bundle is not JSON') };
   }
   let statement: InTotoStatement | undefined;
-  let role: BundleCheck['role'] = 'signature';
+  // A DSSE bundle is an attestation unless its statement is positively read as
+  // cosign's sign predicate: only then does it count as a signature of the image
+  // (`vouch chain` exits 0 on signatures). The payload is decoded exactly as the
+  // verifier decodes it (strict base64, either alphabet, padded or not): a
+  // re-encoded payload or signature must not turn an attestation into a signature.
+  let role: BundleCheck['role'] = bundle?.dsseEnvelope ? 'attestation' : 'signature';
   if (bundle?.dsseEnvelope) {
-    const env = parseEnvelope(Buffer.from(JSON.stringify({ ...bundle.dsseEnvelope, signatures: (bundle.dsseEnvelope.signatures ?? []).map((s: any) => ({ sig: s?.sig })) })));
-    if (typeof env !== 'string') {
-      const st = parseStatement(env.payload);
+    const raw = bundle.dsseEnvelope.payload;
+    const payload = typeof raw === 'string' ? strictBase64(raw) : null;
+    if (payload) {
+      const st = parseStatement(payload);
       if (typeof st !== 'string') {
         statement = st;
-        role = st.predicateType === COSIGN_SIGN_PREDICATE ? 'signature' : 'attestation';
+        if (st.predicateType === COSIGN_SIGN_PREDICATE) role = 'signature';
       }
     }
   }

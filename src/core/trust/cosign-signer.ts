@@ -26,7 +26,8 @@ export interface CosignVerifyContext {
 }
 
 export function failed(reason: Exclude<ReasonCode, 'OK'>, message: string, signer: SignerIdentity | null = null, tlog: TlogEvidence | null = null): VerificationResult {
-  return { verified: false, reason, message: sanitizeLine(message), signer, tlog, signedAt: tlog?.integratedTime ?? null };
+  // A signature that did not verify (for this image) is trusted as nothing, whoever made it.
+  return { verified: false, reason, message: sanitizeLine(message), signer: signer ? { ...signer, trustedAs: null } : null, tlog, signedAt: tlog?.integratedTime ?? null };
 }
 
 /**
