@@ -24,6 +24,9 @@ export function isPlaceholderValue(v: string): boolean {
 /** Redact one history line / command line: secret-named assignments and secret-looking tokens. */
 export function redactLine(line: string): string {
   let s = sanitizeLine(line);
+  // `ENV`/`ARG` history lines (`ENV A=1 B=two words`, `#(nop)  ENV X=…`): the builders write values
+  // unquoted, spaces included, so a value runs to the next `NAME=` (legacy `ENV NAME value`: to the end).
+  s = s.replace(/^((?:.*#\(nop\)\s+)?(?:ENV|ARG)\s+)(.+)$/, (_m, head: string, body: string) => head + redactInstruction(body));
   // NAME=value (ENV, ARG, `RUN |2 TOKEN=… /bin/sh -c …`, `export X=…`)
   s = s.replace(/([A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s;&|]+)/g, (m, name: string, value: string) => {
     const v = value.replace(/^["']|["']$/g, '');
@@ -38,4 +41,18 @@ export function redactLine(line: string): string {
   // Any remaining token that looks like a key, a token or credentials in a URL.
   s = s.replace(/\S+/g, (tok) => (looksLikeSecretValue(tok.replace(/^["'(]+|["'),;]+$/g, '')) ? REDACTED : tok));
   return s;
+}
+
+function secretAssignment(name: string, value: string): boolean {
+  const v = value.trim().replace(/^["']|["']$/g, '');
+  return (isSecretName(name) && !isPlaceholderValue(v)) || looksLikeSecretValue(v);
+}
+
+/** The arguments of an ENV / ARG instruction with secret values redacted whole. */
+function redactInstruction(body: string): string {
+  const legacy = /^([A-Za-z_][A-Za-z0-9_]*)\s+(.*)$/.exec(body);
+  if (legacy && !/^[A-Za-z_][A-Za-z0-9_.-]*=/.test(body)) return secretAssignment(legacy[1]!, legacy[2]!) ? `${legacy[1]} ${REDACTED}` : body;
+  return body.replace(/([A-Za-z_][A-Za-z0-9_.-]*)=(.*?)(?=\s+[A-Za-z_][A-Za-z0-9_.-]*=|$)/g, (m, name: string, value: string) =>
+    secretAssignment(name, value) ? `${name}=${REDACTED}` : m,
+  );
 }

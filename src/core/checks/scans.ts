@@ -77,7 +77,9 @@ export function cvssSeverity(score: number): Severity {
 function isoOrNull(v: unknown): string | null {
   const s = str(v);
   if (!s) return null;
-  const t = Date.parse(s);
+  // A date-time without a zone would be read in the local time zone: scanners mean UTC.
+  const zoneless = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s);
+  const t = Date.parse(zoneless ? `${s.replace(' ', 'T')}Z` : s);
   return Number.isFinite(t) ? new Date(t).toISOString() : null;
 }
 

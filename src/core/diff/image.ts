@@ -7,6 +7,8 @@
 import type { ImageAnalysis } from '../layers/image-analysis.js';
 import { mergeLayers, type MergedFilesystem } from '../layers/filesystem.js';
 import type { EntryType, LayerEntry, LayerWalk } from '../layers/types.js';
+import { redactLine } from '../checks/redact.js';
+import { sanitizeLine } from '../util/sanitize.js';
 import { redactEnvValue, redactLabelValue } from './redact.js';
 
 export interface ValueChange<T> {
@@ -163,8 +165,8 @@ function diffConfig(base: ImageAnalysis, target: ImageAnalysis): ConfigDiff {
   return {
     user: a.user !== b.user ? { from: a.user, to: b.user } : null,
     env: keyed(parseEnv(a.env), parseEnv(b.env), redactEnvValue),
-    entrypoint: sameArray(a.entrypoint, b.entrypoint) ? null : { from: a.entrypoint, to: b.entrypoint },
-    cmd: sameArray(a.cmd, b.cmd) ? null : { from: a.cmd, to: b.cmd },
+    entrypoint: sameArray(a.entrypoint, b.entrypoint) ? null : { from: redactArgs(a.entrypoint), to: redactArgs(b.entrypoint) },
+    cmd: sameArray(a.cmd, b.cmd) ? null : { from: redactArgs(a.cmd), to: redactArgs(b.cmd) },
     workingDir: a.workingDir !== b.workingDir ? { from: a.workingDir, to: b.workingDir } : null,
     exposedPorts: setDiff(a.exposedPorts, b.exposedPorts),
     volumes: setDiff(a.volumes, b.volumes),
@@ -173,8 +175,20 @@ function diffConfig(base: ImageAnalysis, target: ImageAnalysis): ConfigDiff {
   };
 }
 
+/** Entrypoint / cmd arguments with secret-looking assignments, flags and tokens redacted (as history lines are). */
+function redactArgs(args: string[] | null): string[] | null {
+  return args === null ? null : args.map(redactKeepingLayout);
+}
+
+/** redactLine, but text without anything to redact keeps its newlines and control characters as they were. */
+function redactKeepingLayout(s: string): string {
+  const r = redactLine(s);
+  return r === sanitizeLine(s) ? s : r;
+}
+
 function diffLayers(base: ImageAnalysis, target: ImageAnalysis): LayersDiff {
-  const ref = (l: ImageAnalysis['layers'][number]): LayerRef => ({ diffId: l.diffId, digest: l.digest, size: l.uncompressedSize, createdBy: l.createdBy });
+  // History lines carry ENV/ARG values and RUN command lines: redacted like every other output of them.
+  const ref = (l: ImageAnalysis['layers'][number]): LayerRef => ({ diffId: l.diffId, digest: l.digest, size: l.uncompressedSize, createdBy: l.createdBy === null ? null : redactKeepingLayout(l.createdBy) });
   // Multisets by diffId: an image can carry the same layer twice.
   const pool = new Map<string, number>();
   for (const l of base.layers) pool.set(l.diffId, (pool.get(l.diffId) ?? 0) + 1);

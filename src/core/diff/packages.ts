@@ -44,15 +44,28 @@ export function packageKey(p: Pick<Package, 'purl' | 'type' | 'name'>): string {
     const slash = s.indexOf('/');
     if (slash > 0 && slash < s.length - 1 && !s.includes('%') && !s.includes('//') && !s.endsWith('/')) {
       // The common case: nothing to decode or collapse.
-      return `pkg:${s.slice(0, slash).toLowerCase()}${s.slice(slash)}`;
+      const type = s.slice(0, slash).toLowerCase();
+      return `pkg:${type}/${normalizeName(type, s.slice(slash + 1))}`;
     }
     const parts = s.split('/').filter((x) => x !== '');
     if (parts.length >= 2) {
       const type = parts[0]!.toLowerCase();
-      return `pkg:${type}/${parts.slice(1).map(decode).join('/')}`;
+      return `pkg:${type}/${normalizeName(type, parts.slice(1).map(decode).join('/'))}`;
     }
   }
   return `type:${String(p.type).toLowerCase()}/${p.name}`;
+}
+
+/**
+ * The purl spec's per-type name rules, which packageurl-js applies when vouch
+ * builds a purl but other tools (syft writes `pkg:pypi/PyYAML`, `pkg:npm/JSONStream`)
+ * do not: npm namespace and name lower-cased, pypi lower-cased with `_` as `-`
+ * (and PEP 503's runs of `-_.` as one `-`).
+ */
+function normalizeName(type: string, nsName: string): string {
+  if (type === 'npm') return nsName.toLowerCase();
+  if (type === 'pypi') return nsName.toLowerCase().replace(/[-_.]+/g, '-');
+  return nsName;
 }
 
 function decode(s: string): string {

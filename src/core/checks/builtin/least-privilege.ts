@@ -19,7 +19,8 @@ export const runsAsRoot: Check = {
   run(ctx) {
     const raw = ctx.analysis.config.user.trim();
     const user = raw.split(':')[0]!;
-    let root = ROOT_NAMES.has(user);
+    // A numeric USER is a uid whatever it is spelled as (`00`, `0000` are uid 0 to the runtime).
+    let root = ROOT_NAMES.has(user) || (/^\d+$/.test(user) && Number(user) === 0);
     let via = '';
     if (!root && ctx.facts.passwd && !/^\d+$/.test(user)) {
       const u = ctx.facts.passwd.find((p) => p.name === user);
