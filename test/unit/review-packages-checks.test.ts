@@ -90,3 +90,13 @@ describe('review: checks', () => {
     assert.equal(readScanDocument(zoned, 't.json').scannedAt, '2024-05-01T08:00:00.000Z');
   });
 });
+
+it('redactLine stays linear on long hostile history lines', () => {
+  const long = `RUN ${'a'.repeat(40_000)} ${'b'.repeat(40_000)}=x TOKEN=ghp_${'Z'.repeat(36)}`;
+  const t0 = process.hrtime.bigint();
+  const out = redactLine(long);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  assert.ok(ms < 500, `took ${ms} ms`);
+  assert.ok(out.length <= 16 * 1024 + 1);
+  assert.equal(redactLine('RUN |1 NPM_TOKEN=npm_abcdefghijklmnopqrstuvwxyz0123456789 /bin/sh -c npm ci').includes('npm_abc'), false);
+});

@@ -22,13 +22,18 @@ export function isPlaceholderValue(v: string): boolean {
 }
 
 /** Redact one history line / command line: secret-named assignments and secret-looking tokens. */
+/** History lines are untrusted and can be huge: past this, a line is cut (with an ellipsis) before it is redacted or shown. */
+const MAX_LINE = 16 * 1024;
+
 export function redactLine(line: string): string {
-  let s = sanitizeLine(line);
+  let s = sanitizeLine(line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line);
   // `ENV`/`ARG` history lines (`ENV A=1 B=two words`, `#(nop)  ENV X=…`): the builders write values
   // unquoted, spaces included, so a value runs to the next `NAME=` (legacy `ENV NAME value`: to the end).
   s = s.replace(/^((?:.*#\(nop\)\s+)?(?:ENV|ARG)\s+)(.+)$/, (_m, head: string, body: string) => head + redactInstruction(body));
   // NAME=value (ENV, ARG, `RUN |2 TOKEN=… /bin/sh -c …`, `export X=…`)
-  s = s.replace(/([A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s;&|]+)/g, (m, name: string, value: string) => {
+  // The lookbehind makes a match start only at the beginning of a name: without it a long run of
+  // letters with no `=` is rescanned from every position (quadratic on hostile history lines).
+  s = s.replace(/(?<![A-Za-z0-9_.-])([A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s;&|]+)/g, (m, name: string, value: string) => {
     const v = value.replace(/^["']|["']$/g, '');
     if ((isSecretName(name) && !isPlaceholderValue(v)) || looksLikeSecretValue(v)) return `${name}=${REDACTED}`;
     return m;
