@@ -18,24 +18,17 @@
  */
 import { existsSync } from 'node:fs';
 import { VouchError } from '../errors.js';
-import type { ImageIndex } from '../oci/types.js';
-import { parseJsonBytes } from '../oci/manifest.js';
 import type { Image, OpenOptions } from '../sources/image.js';
-import { DirectoryStore } from '../sources/layout.js';
 import { openReference, resolveReference } from '../sources/open.js';
-import { RegistryClient } from '../sources/registry/client.js';
 import { verifyAttachedBundle } from '../trust/attached-bundle.js';
 import { parseEnvelope, parseStatement, statementCovers, verifyDsseAttestation, IN_TOTO_PAYLOAD_TYPE, type InTotoStatement } from '../trust/attestation.js';
 import {
-  CosignAnnotation,
-  CosignKind,
   CosignMediaType,
   discoverAttachments,
-  LayoutAttachmentStore,
-  RegistryAttachmentStore,
   type AttachedLayer,
   type Attachment,
   type AttachmentStore,
+  attachmentStoreFor,
 } from '../trust/attachments.js';
 import { imageSubjects, resolveTrustedRoot, type ChainSigner } from '../trust/chain.js';
 import type { CosignVerifyContext } from '../trust/cosign-signer.js';
@@ -323,24 +316,8 @@ async function trustFor(opts: AttachedOptions): Promise<TrustFile | null> {
 export async function readAttached(ref: string, opts: AttachedOptions = {}): Promise<AttachedReport> {
   const trust = await trustFor(opts);
   const resolution = await resolveReference(ref, opts);
-  let reference = resolution.reference;
-  let store: AttachmentStore | undefined;
-  if (reference.transport === 'oci') {
-    if (reference.tag === undefined && reference.digest === undefined) {
-      // A `cosign save` layout: the image is the entry of kind dev.cosignproject.cosign/image(Index).
-      const b = await new DirectoryStore(reference.path).readFile('index.json', 4 << 20);
-      const idx = b ? (parseJsonBytes(b, `${reference.path}: index.json`, 'INVALID_LAYOUT', 4 << 20) as ImageIndex) : undefined;
-      const e = idx?.manifests?.find?.((d) => d.annotations?.[CosignAnnotation.Kind] === CosignKind.Image || d.annotations?.[CosignAnnotation.Kind] === CosignKind.ImageIndex);
-      if (e) reference = { ...reference, digest: e.digest };
-    }
-    store = new LayoutAttachmentStore(new DirectoryStore(reference.path));
-  } else if (reference.transport === 'docker') {
-    const client = new RegistryClient(reference.ref.registry, {
-      ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    store = new RegistryAttachmentStore(client, reference.ref.repository);
-  } else {
+  const { reference, store } = await attachmentStoreFor(resolution.reference, opts);
+  if (!store) {
     // Daemon and archives carry no attachments: do not open (a daemon export would read every layer).
     return { image: { reference: ref, digest: '', subjects: [] }, location: null, sboms: [], scans: [], skipped: [] };
   }

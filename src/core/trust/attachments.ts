@@ -16,7 +16,9 @@ import { MAX_MANIFEST_BYTES, parseJsonBytes, parseManifest } from '../oci/manife
 import { isIndexMediaType, MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.js';
 import type { BlobStore } from '../sources/layout.js';
-import type { RegistryClient } from '../sources/registry/client.js';
+import { RegistryClient } from '../sources/registry/client.js';
+import { DirectoryStore } from '../sources/layout.js';
+import type { ImageReference } from '../ref/types.js';
 
 export const CosignMediaType = {
   SimpleSigning: 'application/vnd.dev.cosign.simplesigning.v1+json',
@@ -266,3 +268,41 @@ export async function discoverAttachments(store: AttachmentStore, subjects: stri
 }
 
 export { MediaType };
+
+
+/**
+ * Where to look for an image's attachments: the registry it lives in, or the
+ * OCI layout (a `cosign save` layout names its image by a `kind` annotation, so
+ * a layout given without tag or digest is pointed at that image). Daemon and
+ * archive images carry none: undefined, and nothing is opened.
+ */
+export async function attachmentStoreFor(
+  reference: ImageReference,
+  opts: { insecureRegistries?: string[]; signal?: AbortSignal } = {},
+): Promise<{ reference: ImageReference; store: AttachmentStore | undefined }> {
+  if (reference.transport === 'oci') {
+    let ref = reference;
+    if (reference.tag === undefined && reference.digest === undefined) {
+      const d = await cosignSaveImageDigest(reference.path);
+      if (d) ref = { ...reference, digest: d };
+    }
+    return { reference: ref, store: new LayoutAttachmentStore(new DirectoryStore(reference.path)) };
+  }
+  if (reference.transport === 'docker') {
+    const client = new RegistryClient(reference.ref.registry, {
+      ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    return { reference, store: new RegistryAttachmentStore(client, reference.ref.repository) };
+  }
+  return { reference, store: undefined };
+}
+
+/** In a `cosign save` layout the image is the entry of kind dev.cosignproject.cosign/image(Index). */
+async function cosignSaveImageDigest(dir: string): Promise<string | undefined> {
+  const b = await new DirectoryStore(dir).readFile('index.json', 4 << 20);
+  if (!b) return undefined;
+  const idx = parseJsonBytes(b, `${dir}: index.json`, 'INVALID_LAYOUT', 4 << 20) as ImageIndex;
+  const e = idx?.manifests?.find?.((d) => d.annotations?.[CosignAnnotation.Kind] === CosignKind.Image || d.annotations?.[CosignAnnotation.Kind] === CosignKind.ImageIndex);
+  return e?.digest;
+}

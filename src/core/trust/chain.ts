@@ -8,16 +8,13 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultCacheDir, writeFileAtomic } from '../cache/cache.js';
-import { parseJsonBytes } from '../oci/manifest.js';
 import { traceability as imageTraceability } from '../oci/traceability.js';
-import type { ImageIndex } from '../oci/types.js';
+import { parseJsonBytes } from '../oci/manifest.js';
 import type { Image, OpenOptions } from '../sources/image.js';
-import { DirectoryStore } from '../sources/layout.js';
 import { openReference, resolveReference } from '../sources/open.js';
-import { RegistryClient } from '../sources/registry/client.js';
 import { verifyAttachedBundle } from './attached-bundle.js';
 import { verifyDsseAttestation } from './attestation.js';
-import { CosignAnnotation, CosignKind, discoverAttachments, LayoutAttachmentStore, RegistryAttachmentStore, type Attachment, type AttachmentStore } from './attachments.js';
+import { attachmentStoreFor, discoverAttachments, type Attachment } from './attachments.js';
 import type { CosignVerifyContext } from './cosign-signer.js';
 import { isSlsaProvenance, readProvenance, type Provenance } from './provenance.js';
 import { verifySimpleSigning } from './simple-signing.js';
@@ -228,35 +225,12 @@ export async function verifyAttachments(
   };
 }
 
-/** In a `cosign save` layout the image is the entry of kind dev.cosignproject.cosign/image(Index). */
-async function cosignSaveImageDigest(dir: string): Promise<string | undefined> {
-  const b = await new DirectoryStore(dir).readFile('index.json', 4 << 20);
-  if (!b) return undefined;
-  const idx = parseJsonBytes(b, `${dir}: index.json`, 'INVALID_LAYOUT', 4 << 20) as ImageIndex;
-  const e = idx?.manifests?.find?.((d) => d.annotations?.[CosignAnnotation.Kind] === CosignKind.Image || d.annotations?.[CosignAnnotation.Kind] === CosignKind.ImageIndex);
-  return e?.digest;
-}
-
 /** Open the image, find its attachments where it lives, verify them. */
 export async function verifyChain(input: string, opts: ChainOptions = {}): Promise<ChainReport> {
   const trust = await resolveTrust(opts);
   const root = resolveTrustedRoot(trust, opts.cacheDir);
   const resolution = await resolveReference(input, opts);
-  let reference = resolution.reference;
-  let store: AttachmentStore | undefined;
-  if (reference.transport === 'oci') {
-    if (reference.tag === undefined && reference.digest === undefined) {
-      const d = await cosignSaveImageDigest(reference.path);
-      if (d) reference = { ...reference, digest: d };
-    }
-    store = new LayoutAttachmentStore(new DirectoryStore(reference.path));
-  } else if (reference.transport === 'docker') {
-    const client = new RegistryClient(reference.ref.registry, {
-      ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    store = new RegistryAttachmentStore(client, reference.ref.repository);
-  }
+  const { reference, store } = await attachmentStoreFor(resolution.reference, opts);
   const image = await openReference(reference, opts);
   try {
     const attachments = store ? await discoverAttachments(store, imageSubjects(image), image.digest) : [];
