@@ -19,7 +19,8 @@ const TOKEN_PATTERNS: RegExp[] = [
   /\bAIza[0-9A-Za-z_-]{35}\b/, // Google API keys
   /\bnpm_[A-Za-z0-9]{36}\b/, // npm tokens
   /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/, // JWTs
-  /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i, // credentials in a URL
+  // credentials in a URL; the lookbehind starts a match only at a scheme's first letter (else quadratic on long words)
+  /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:\/\/[^/\s:@]+:[^/\s@]+@/i,
 ];
 
 /** A long, dense, mixed-class string with high entropy: likely a generated secret. */

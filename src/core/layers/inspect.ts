@@ -18,8 +18,10 @@ const DAEMON_NS = `daemon-image/v${ANALYZER_VERSION}`;
 export interface InspectResult {
   analysis: ImageAnalysis;
   resolution: Resolution;
-  /** True when no layer (and, for the daemon, no export) was read. */
+  /** True when the analysis came from the cache: no layer was read. */
   cached: boolean;
+  /** False when the image was not even opened (a daemon image found in the cache by its ID: nothing exported). */
+  opened: boolean;
 }
 
 export interface InspectOptions extends OpenOptions, AnalyzeOptions {
@@ -34,14 +36,14 @@ export async function inspectReference(input: string, opts: InspectOptions = {})
   const ref = resolution.reference;
   if (cache) {
     const hit = await cachedDaemonAnalysis(ref, cache, opts);
-    if (hit) return { analysis: hit, resolution, cached: true };
+    if (hit) return { analysis: hit, resolution, cached: true, opened: false };
   }
   const image = await openReference(ref, opts);
   try {
     let fromCache = false;
     const analysis = await analyzeImage(image, { ...opts, ...(cache ? { cache } : {}), onCacheHit: () => (fromCache = true) });
     if (cache && image.transport === 'docker-daemon') await rememberDaemonImage(cache, image.configDigest, image.digest);
-    return { analysis, resolution, cached: fromCache };
+    return { analysis, resolution, cached: fromCache, opened: true };
   } finally {
     await image.close();
   }
