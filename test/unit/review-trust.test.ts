@@ -118,3 +118,18 @@ describe('cosign .sig / .att: a failed verification names no trusted signer', ()
     assert.equal(r.signer?.trustedAs ?? null, null);
   });
 });
+
+test('simple-signing payloads are read strictly: duplicate keys, case-variant keys and another type are refused', async () => {
+  const { parseSimpleSigningPayload } = await import('../../src/core/trust/simple-signing.js');
+  const D1 = `sha256:${'1'.repeat(64)}`;
+  const D2 = `sha256:${'2'.repeat(64)}`;
+  const good = `{"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":"${D1}"},"type":"cosign container image signature"},"optional":null}`;
+  const ok = parseSimpleSigningPayload(Buffer.from(good));
+  assert.equal(typeof ok === 'string' ? ok : ok.dockerManifestDigest, D1);
+  const dup = good.replace(`"docker-manifest-digest":"${D1}"`, `"docker-manifest-digest":"${D1}","docker-manifest-digest":"${D2}"`);
+  assert.match(String(parseSimpleSigningPayload(Buffer.from(dup))), /duplicate key/);
+  const variant = good.replace(`"image":{"docker-manifest-digest":"${D1}"}`, `"image":{"docker-manifest-digest":"${D1}","Docker-Manifest-Digest":"${D2}"}`);
+  assert.match(String(parseSimpleSigningPayload(Buffer.from(variant))), /case variant/);
+  const upperType = good.replace('"cosign container image signature"', '"Cosign Container Image Signature"');
+  assert.match(String(parseSimpleSigningPayload(Buffer.from(upperType))), /payload type/);
+});

@@ -8,6 +8,7 @@ import { CosignAnnotation, CosignMediaType, type AttachedLayer } from './attachm
 import { failed, verifyCosignSigner, type CosignVerifyContext } from './cosign-signer.js';
 import { canonicalBase64 } from './encoding.js';
 import type { VerificationResult } from './types.js';
+import { parseJsonBytes } from '../oci/manifest.js';
 
 export const SIMPLE_SIGNING_TYPE = 'cosign container image signature';
 
@@ -27,17 +28,28 @@ export interface SignatureCheck extends VerificationResult {
 export function parseSimpleSigningPayload(bytes: Uint8Array): SimpleSigningPayload | string {
   let doc: any;
   try {
-    doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    return 'the signed payload is not JSON';
+    // Strict: duplicate keys are refused (JSON.parse keeps the last, Go's decoder another: which claim was signed?).
+    doc = parseJsonBytes(bytes, 'signed payload', 'INVALID_BUNDLE', 1 << 20);
+  } catch (e) {
+    return e instanceof Error ? e.message : 'the signed payload is not JSON';
   }
+  // Go's encoding/json matches keys case-insensitively: a `Critical` or `Docker-Manifest-Digest` that we
+  // would skip could be what cosign and containers/image read. Refuse the ambiguity.
+  const variant = caseVariantKey(doc, ['critical', 'optional']) ?? caseVariantKey(doc?.critical, ['type', 'image', 'identity']) ?? caseVariantKey(doc?.critical?.image, ['docker-manifest-digest']) ?? caseVariantKey(doc?.critical?.identity, ['docker-reference']);
+  if (variant) return `the signed payload has the key ${JSON.stringify(variant).slice(0, 60)}, a case variant of a field signature verifiers read`;
   const c = doc?.critical;
   if (typeof c !== 'object' || c === null) return 'the signed payload has no "critical" section';
-  if (typeof c.type !== 'string' || c.type.toLowerCase() !== SIMPLE_SIGNING_TYPE) return `the signed payload type is ${JSON.stringify(String(c.type)).slice(0, 60)}, not "${SIMPLE_SIGNING_TYPE}"`;
+  if (typeof c.type !== 'string' || c.type !== SIMPLE_SIGNING_TYPE) return `the signed payload type is ${JSON.stringify(String(c.type)).slice(0, 60)}, not "${SIMPLE_SIGNING_TYPE}"`;
   const digest = c.image?.['docker-manifest-digest'];
   if (typeof digest !== 'string') return 'the signed payload has no critical.image.docker-manifest-digest';
   const ref = c.identity?.['docker-reference'];
   return { dockerReference: typeof ref === 'string' ? ref : undefined, dockerManifestDigest: digest, optional: typeof doc.optional === 'object' ? doc.optional : null };
+}
+
+/** A key of `obj` that equals one of `names` ignoring case but not exactly, if any. */
+function caseVariantKey(obj: unknown, names: string[]): string | undefined {
+  if (typeof obj !== 'object' || obj === null) return undefined;
+  return Object.keys(obj).find((k) => !names.includes(k) && names.includes(k.toLowerCase()));
 }
 
 export function verifySimpleSigning(layer: AttachedLayer, ctx: CosignVerifyContext): SignatureCheck {
