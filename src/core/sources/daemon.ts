@@ -52,6 +52,8 @@ export interface DaemonInfo {
   /** RootFS.Layers: the diff_ids. */
   layers: string[];
   history: DaemonHistoryEntry[];
+  /** The private temporary file (0600) holding the export while the image is open; removed by close(). */
+  exportFile: string;
 }
 
 export interface DaemonImage extends Image {
@@ -320,6 +322,7 @@ export async function openDaemonImage(name: string, opts: DaemonOptions = {}): P
       repoDigests: inspect.RepoDigests ?? [],
       layers: inspect.RootFS?.Layers ?? [],
       history,
+      exportFile: join(dir, 'image.tar'),
     },
     async close(): Promise<void> {
       if (closed) return;
