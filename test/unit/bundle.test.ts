@@ -428,18 +428,4 @@ describe('helpers for the other trust modules', () => {
   });
 });
 
-describe('speed', () => {
-  test('100 bundle verifications once trust material is built', async () => {
-    const b = readFileSync(join(conf, 'happy-path-v0.3/bundle.sigstore.json'));
-    for (let i = 0; i < 20; i++) await verifyBundle(b, bytes(A_TXT), beacon, prod); // warm the JIT
-    const cpu = process.cpuUsage();
-    const t0 = performance.now();
-    for (let i = 0; i < 100; i++) assert.equal((await verifyBundle(b, bytes(A_TXT), beacon, prod)).verified, true);
-    const wall = performance.now() - t0;
-    const u = process.cpuUsage(cpu);
-    const cpuMs = (u.user + u.system) / 1000;
-    console.log(`# 100 verifications: ${wall.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU`);
-    // The budget is 1 s; CPU time, since test runners share the machine.
-    assert.ok(cpuMs < 1000, `${cpuMs} ms CPU`);
-  });
-});
+// Speed (100 verifications ≤ 1 s) is measured by `npm run bench` (bench/trust.ts), not by a timed test.

@@ -96,7 +96,8 @@ it('redactLine stays linear on long hostile history lines', () => {
   const t0 = process.hrtime.bigint();
   const out = redactLine(long);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  assert.ok(ms < 500, `took ${ms} ms`);
+  // Not a speed target: a guard against the quadratic blow-up (seconds to minutes at this size), with a wide margin.
+  assert.ok(ms < 3000, `took ${ms} ms`);
   assert.ok(out.length <= 16 * 1024 + 1);
   assert.equal(redactLine('RUN |1 NPM_TOKEN=npm_abcdefghijklmnopqrstuvwxyz0123456789 /bin/sh -c npm ci').includes('npm_abc'), false);
 });
