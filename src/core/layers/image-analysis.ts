@@ -17,7 +17,7 @@ import { traceability, type Traceability } from '../oci/traceability.js';
 import type { EntryType, LayerEntry, LayerWalk } from './types.js';
 import { walkLayer } from './walk.js';
 import { mergeLayers } from './filesystem.js';
-import { computeEfficiency } from './efficiency.js';
+import { computeEfficiency, type EfficiencyResult } from './efficiency.js';
 import { CATALOG_VERSION, DEFAULT_CATALOGERS, LayerCataloguer } from '../packages/catalog/layer.js';
 import type { Cataloger, LayerCatalog } from '../packages/catalog/types.js';
 
@@ -66,13 +66,12 @@ export interface LayerSummary {
   warnings: string[];
 }
 
-export interface InefficientFile {
-  path: string;
-  count: number;
-  wastedBytes: number;
-}
+export type { InefficientFile } from './efficiency.js';
 
-export interface ImageAnalysis {
+/** dive's wasted-space figures, as efficiency.ts computes them. */
+type WastedSpace = Pick<EfficiencyResult, 'efficiency' | 'sizeBytes' | 'userSizeBytes' | 'wastedBytes' | 'userWastedPercent' | 'inefficientFiles'>;
+
+export interface ImageAnalysis extends WastedSpace {
   analyzerVersion: number;
   reference: string;
   transport: string;
@@ -87,12 +86,6 @@ export interface ImageAnalysis {
   layers: LayerSummary[];
   files: number;
   totalBytes: number;
-  efficiency: number;
-  sizeBytes: number;
-  userSizeBytes: number;
-  wastedBytes: number;
-  userWastedPercent: number;
-  inefficientFiles: InefficientFile[];
   source: { repository: string | null; revision: string | null };
   traceability: Traceability;
   warnings: string[];

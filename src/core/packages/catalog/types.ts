@@ -16,23 +16,12 @@ export interface FoundPackage {
   metadata?: Record<string, string>;
 }
 
-/** The findings of one file of one layer. */
-export interface FileFindings {
+/** The findings of one file of one layer: what its cataloger's parse returned, and where. */
+export interface FileFindings extends ParseResult {
   /** Absolute path of the file in the layer. */
   path: string;
   /** Name of the cataloger that read it. */
   cataloger: string;
-  packages: FoundPackage[];
-  /** Warnings about this file (truncated records, formats not catalogued, content too large...). Already name the file. */
-  warnings: string[];
-  /** os-release files: the distro they describe. */
-  distro?: Distro;
-  /** Licence files (e.g. Debian's machine-readable copyright): the licences they declare. */
-  licenses?: string[];
-  /** Credential files (the secrets scanner): what kind of secret they hold, never the value. */
-  secrets?: SecretFinding[];
-  /** /etc/passwd, /etc/group, /etc/shadow (the accounts scanner): names and ids, never a password hash. */
-  accounts?: AccountsFinding;
 }
 
 /** Everything the catalogers found in one layer (cached beside the layer walk). */
@@ -63,10 +52,15 @@ export interface CatalogerHint {
 /** What parse returns for one file. */
 export interface ParseResult {
   packages: FoundPackage[];
+  /** Warnings about this file (truncated records, formats not catalogued, content too large...). Already name the file. */
   warnings: string[];
+  /** os-release files: the distro they describe. */
   distro?: Distro;
+  /** Licence files (e.g. Debian's machine-readable copyright): the licences they declare. */
   licenses?: string[];
+  /** Credential files (the secrets scanner): what kind of secret they hold, never the value. */
   secrets?: SecretFinding[];
+  /** /etc/passwd, /etc/group, /etc/shadow (the accounts scanner): names and ids, never a password hash. */
   accounts?: AccountsFinding;
 }
 
