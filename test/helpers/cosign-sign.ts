@@ -173,6 +173,16 @@ export async function attach(host: string, repo: string, subject: string, suffix
   });
 }
 
+/** Append a referrer to the subject's `sha256-<hex>` referrers tag index (the fallback when a registry has no referrers API). */
+async function listReferrer(host: string, repo: string, subject: Descriptor, referrer: Descriptor & { artifactType: string }): Promise<void> {
+  const tag = digestTag(subject.digest);
+  let existing: Descriptor[] = [];
+  const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, { headers: { accept: OCI_INDEX } });
+  if (res.status === 200) existing = ((await res.json()) as { manifests: Descriptor[] }).manifests;
+  else await res.body?.cancel();
+  await pushManifest(host, repo, tag, { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...existing, referrer] }, OCI_INDEX);
+}
+
 /**
  * A Sigstore bundle v0.3 as an OCI 1.1 referrer of `subject`, listed in the
  * `sha256-<hex>` referrers tag index (appended to what is there).
@@ -193,12 +203,7 @@ export async function attachBundleReferrer(host: string, repo: string, subject: 
     }),
   );
   const m = await pushManifest(host, repo, sha256(bytes), JSON.parse(bytes.toString()));
-  const tag = digestTag(subject.digest);
-  let existing: Descriptor[] = [];
-  const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, { headers: { accept: OCI_INDEX } });
-  if (res.status === 200) existing = ((await res.json()) as { manifests: Descriptor[] }).manifests;
-  else await res.body?.cancel();
-  await pushManifest(host, repo, tag, { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...existing, { ...m, artifactType }] }, OCI_INDEX);
+  await listReferrer(host, repo, subject, { ...m, artifactType });
   return m;
 }
 
@@ -225,11 +230,6 @@ export async function attachReferrer(host: string, repo: string, subject: Descri
   };
   const bytes = Buffer.from(JSON.stringify(doc));
   const m = await pushManifest(host, repo, sha256(bytes), doc);
-  const tag = digestTag(subject.digest);
-  let existing: Descriptor[] = [];
-  const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, { headers: { accept: OCI_INDEX } });
-  if (res.status === 200) existing = ((await res.json()) as { manifests: Descriptor[] }).manifests;
-  else await res.body?.cancel();
-  await pushManifest(host, repo, tag, { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...existing, { ...m, artifactType }] }, OCI_INDEX);
+  await listReferrer(host, repo, subject, { ...m, artifactType });
   return m;
 }
