@@ -13,11 +13,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OciLayoutWriter } from '../../src/core/oci/layout-writer.js';
 import { catalogReference } from '../../src/core/packages/catalog/index.js';
 import { skipOrFail, which } from '../helpers/docker.js';
+import { pathExists } from '../../src/core/util/fs.js';
 
 const FIXTURE_VERSION = 1;
 const SUITE = 'bookworm';
@@ -26,15 +27,6 @@ const root = join(import.meta.dirname, '../..');
 const fixtures = process.env.VOUCH_TEST_FIXTURES ?? join(root, '.vouch-test');
 const dir = join(fixtures, `dpkg-debian-${SUITE}-minbase-v${FIXTURE_VERSION}`);
 const mirror = process.env.VOUCH_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function run(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
@@ -55,7 +47,7 @@ function cannotBuild(): string | null {
 async function ensureFixture(): Promise<{ layout: string; expected: string[] }> {
   const layout = join(dir, 'layout');
   const expectedFile = join(dir, 'dpkg-query.txt');
-  if (!(await exists(join(layout, 'index.json'))) || !(await exists(expectedFile))) {
+  if (!(await pathExists(join(layout, 'index.json'))) || !(await pathExists(expectedFile))) {
     const work = `${dir}.tmp-${process.pid}`;
     await rm(work, { recursive: true, force: true });
     await mkdir(work, { recursive: true });
@@ -76,10 +68,10 @@ async function ensureFixture(): Promise<{ layout: string; expected: string[] }> 
       await w.finish({ tags: [TAG], created: '2024-01-01T00:00:00Z', config: { Cmd: ['bash'] } });
       await rm(rootfs, { recursive: true, force: true });
       // Another test run may have finished the same fixture meanwhile: either copy is good.
-      if (!(await exists(join(dir, 'dpkg-query.txt')))) {
+      if (!(await pathExists(join(dir, 'dpkg-query.txt')))) {
         await rm(dir, { recursive: true, force: true });
         await rename(work, dir).catch(async (e: unknown) => {
-          if (!(await exists(join(dir, 'dpkg-query.txt')))) throw e;
+          if (!(await pathExists(join(dir, 'dpkg-query.txt')))) throw e;
         });
       }
       await rm(work, { recursive: true, force: true });
@@ -93,7 +85,7 @@ async function ensureFixture(): Promise<{ layout: string; expected: string[] }> 
 }
 
 test('dpkg on a real Debian root equals dpkg-query -W, package for package and version for version', { timeout: 15 * 60_000 }, async (t) => {
-  const cached = (await exists(join(dir, 'layout/index.json'))) && (await exists(join(dir, 'dpkg-query.txt')));
+  const cached = (await pathExists(join(dir, 'layout/index.json'))) && (await pathExists(join(dir, 'dpkg-query.txt')));
   if (!cached) {
     const why = cannotBuild();
     if (why) return skipOrFail(t, why);

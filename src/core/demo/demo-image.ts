@@ -20,6 +20,7 @@ import { VouchError } from '../errors.js';
 import { OciLayoutWriter, REF_NAME_ANNOTATION, verifyLayoutBlobs } from '../oci/layout-writer.js';
 import { tarBuffer, type TarEntry } from '../oci/tar-writer.js';
 import type { ImageIndex, ImageManifest } from '../oci/types.js';
+import type { InefficientFile } from '../layers/efficiency.js';
 
 export const DEMO_TAG = 'demo';
 /** Bump whenever the content changes: a different version is generated next to the old one. */
@@ -365,7 +366,7 @@ export interface DemoPlanted {
   /** Opaque directories and the lower-layer paths they hide. */
   opaque: { dir: string; layer: number; hidden: string[] }[];
   /** Dive's rule for regular files: count of occurrences (versions and whiteouts), bytes of all versions. Sorted by bytes desc. */
-  inefficientFiles: { path: string; count: number; wastedBytes: number }[];
+  inefficientFiles: InefficientFile[];
   /** Secrets left in a lower layer although the final filesystem no longer has them. */
   leftoverSecrets: { path: string; addedIn: number; deletedIn: number; kinds: string[]; markers: string[] }[];
   /** Secrets in the config Env (none: the planted one is in a layer). */
@@ -377,15 +378,7 @@ export interface DemoPlanted {
 }
 
 function computePlanted(): DemoPlanted {
-  interface Node {
-    type: 'file' | 'dir' | 'symlink' | 'hardlink';
-    size: number;
-    mode: number;
-    uid: number;
-    gid: number;
-    linkname?: string;
-    layer: number;
-  }
+  type Node = Omit<DemoFile, 'path' | 'type'> & { type: DemoFile['type'] | 'dir' };
   const fs = new Map<string, Node>();
   const versions = new Map<string, number[]>();
   const occurrences = new Map<string, { count: number; bytes: number }>();

@@ -164,15 +164,7 @@ export async function isDaemonReachable(opts: DaemonOptions = {}): Promise<boole
 
 /** True when the daemon answers and has an image of that name (reference or ID). Never throws. */
 export async function daemonHasImage(name: string, opts: DaemonOptions = {}): Promise<boolean> {
-  try {
-    checkName(name);
-    const docker = await dockerClient(opts);
-    await pingOrThrow(docker, '', opts.timeoutMs ?? 2000, opts.signal);
-    await docker.getImage(name).inspect();
-    return true;
-  } catch {
-    return false;
-  }
+  return (await daemonImageId(name, opts)) !== undefined;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { ImageReference } from '../ref/types.js';
 import type { Image, OpenOptions } from './image.js';
 import { detectArchiveKind, openDockerArchive, openLayout, openOciArchive } from './archive.js';
 import { openRegistryImage } from './registry/source.js';
-import { daemonHasImage, isDaemonReachable, openDaemonImage } from './daemon.js';
+import { daemonHasImage, openDaemonImage } from './daemon.js';
 import { pathExists } from '../util/fs.js';
 
 export interface Resolution {
@@ -39,7 +39,8 @@ export async function resolveReference(input: string, opts: OpenOptions = {}): P
   if (looksLikePath) throw new VouchError('NOT_FOUND', `${input}: no such file or directory`);
   const ref = parseDockerReference(input);
   const name = formatDockerReference(ref);
-  if (!ref.digest && (await isDaemonReachable(opts)) && (await daemonHasImage(name, opts))) {
+  // daemonHasImage pings first (short timeout) and never throws: an absent daemon is a plain no.
+  if (!ref.digest && (await daemonHasImage(name, opts))) {
     return { how: 'found in the local Docker daemon', reference: { transport: 'docker-daemon', name } };
   }
   return { how: `not a path${ref.digest ? '' : ' nor in the Docker daemon'}: pulling from the registry`, reference: { transport: 'docker', ref } };
