@@ -18,6 +18,7 @@ import { ensureBenchImage } from './generate.js';
 
 export interface ChecksBench {
   checks: number;
+  /** Every path of the merged filesystem the checks see: files, links and folders. */
   files: number;
   seconds: number;
   loadSeconds: number;

@@ -576,7 +576,7 @@ export async function ensureBenchImage(opts: EnsureOptions = {}): Promise<BenchI
 export function describeBenchImage(img: BenchImage): string {
   const mib = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MiB`;
   return (
-    `bench image ${img.reference}\n  ${img.layers.length} layers, ${img.entries} tar entries (${img.files} files/links, ${img.whiteouts} whiteouts), ` +
+    `bench image ${img.reference}\n  ${img.layers.length} layers, ${img.entries} tar entries (${img.files} of them files/links, written across the layers; ${img.whiteouts} whiteouts), ` +
     `${mib(img.uncompressedBytes)} uncompressed, ${mib(img.compressedBytes)} gzip (ratio ${(img.uncompressedBytes / img.compressedBytes).toFixed(2)}), ` +
     `packages: ${img.packages.dpkg} dpkg, ${img.packages.npm} npm, ${img.packages.python} python\n` +
     `  ${img.generated ? 'generated' : 'reused (generated earlier)'} in ${img.generationSeconds.toFixed(1)} s, manifest ${img.manifestDigest}`

@@ -29,7 +29,9 @@ if (files.length === 0) {
   process.exit(2);
 }
 const reporter = extra.some((a) => a.startsWith('--test-reporter')) ? [] : ['--test-reporter=spec'];
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...reporter, ...extra, ...files], {
+// Under CI every fast-check property starts from a fixed seed (VOUCH_FC_SEED overrides).
+const seeded = process.env.CI === 'true' || process.env.VOUCH_FC_SEED ? ['--import', './test/helpers/fc-seed.ts'] : [];
+const r = spawnSync(process.execPath, ['--import', 'tsx', ...seeded, '--test', '--test-concurrency=2', ...reporter, ...extra, ...files], {
   cwd: root,
   stdio: 'inherit',
 });

@@ -9,6 +9,10 @@ import { createRequire } from 'node:module';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { errorLine, isVouchError } from '../core/errors.js';
+import { withCacheRejections } from '../core/cache/events.js';
+import { sanitizeLine } from '../core/util/sanitize.js';
+import { setCacheUnusableSink } from '../core/cache/cache.js';
+import { releaseHeldLocksSync } from '../core/util/held-locks.js';
 import type { CliIo } from './io.js';
 import type { Command as CommandType } from 'commander';
 
@@ -27,6 +31,17 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   check: async () => (await import('./commands/check.js')).registerCheck,
   'verify-bundle': async () => (await import('./commands/verify-bundle.js')).registerVerifyBundle,
   demo: async () => (await import('./commands/demo.js')).registerDemo,
+  session: async () => (await import('./commands/session.js')).registerSession,
+  annotate: async () => (await import('./commands/annotate.js')).registerAnnotate,
+  key: async () => (await import('./commands/key.js')).registerKey,
+  approve: async () => (await import('./commands/approve.js')).registerApprove,
+  verify: async () => (await import('./commands/verify.js')).registerVerify,
+  gate: async () => (await import('./commands/gate.js')).registerGate,
+  drift: async () => (await import('./commands/drift.js')).registerDrift,
+  attach: async () => (await import('./commands/attach.js')).registerAttach,
+  policy: async () => (await import('./commands/policy.js')).registerPolicy,
+  review: async () => (await import('./commands/review.js')).registerReview,
+  config: async () => (await import('./commands/config.js')).registerConfig,
 };
 
 const require = createRequire(import.meta.url);
@@ -62,8 +77,33 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   let code = 0;
   const ioWithCode: CliIo = { ...io, setExitCode: (c) => (code = c) };
   const program = await buildProgram(ioWithCode, argv);
+  // A cache entry refused as corrupt is rebuilt without fuss, but said once, on stderr (never in --json stdout);
+  // under the full-screen review, once the screen is given back.
+  const refused = new Set<string>();
+  const later: string[] | null = argv.find((a) => !a.startsWith('-')) === 'review' ? [] : null;
+  const onRefused = (r: { namespace: string; key: string; reason: string }): void => {
+    const id = `${r.namespace} ${r.key}`;
+    if (refused.has(id)) return;
+    refused.add(id);
+    const line = `vouch: cache entry ${sanitizeLine(id)} was corrupt (${sanitizeLine(r.reason.slice(0, 300))}); removed, rebuilt from the source\n`;
+    if (later) later.push(line);
+    else io.err(line);
+  };
+  // An unwritable cache folder is a warning, once per folder: the command still completes.
+  const warned = new Set<string>();
+  const command = argv.find((a) => !a.startsWith('-'));
+  const noCache = command === 'inspect' || command === 'sbom' || command === 'diff' ? ', or pass --no-cache' : '';
+  const prevSink = setCacheUnusableSink((u) => {
+    if (warned.has(u.dir)) return;
+    warned.add(u.dir);
+    io.err(`vouch: warning: cache folder ${u.dir} is not usable (${u.code}: ${u.reason}); continuing without the cache (set VOUCH_CACHE_DIR to a writable folder${noCache})\n`);
+  });
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    try {
+      await withCacheRejections(onRefused, () => program.parseAsync(argv, { from: 'user' }));
+    } finally {
+      for (const line of later ?? []) io.err(line);
+    }
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
@@ -73,6 +113,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.err(`vouch: error: ${errorLine(e)}\n`);
     if (process.env.VOUCH_DEBUG && e instanceof Error) io.err(`${e.stack}\n`);
     return isVouchError(e) ? e.exitCode : 2;
+  } finally {
+    setCacheUnusableSink(prevSink);
   }
 }
 
@@ -85,7 +127,29 @@ function isMainModule(): boolean {
   }
 }
 
+/**
+ * The reader went away (`vouch … | head`): nothing more can be said to it, so
+ * stop at once and quietly, as cat and git do, instead of an EPIPE trace.
+ */
+function exitQuietlyOnEpipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 if (isMainModule()) {
+  exitQuietlyOnEpipe(process.stdout);
+  exitQuietlyOnEpipe(process.stderr);
+  // Interrupted: remove the session lock this run holds (saves are atomic, so nothing half-written stays), then
+  // die of the signal as if unhandled (the shell's 130 / 143). Re-raised rather than process.exit(): exit waits for
+  // the thread pool, and a read stuck on a slow mount there would keep the process alive.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      releaseHeldLocksSync();
+      process.kill(process.pid, signal);
+    });
+  }
   main(process.argv.slice(2), {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),

@@ -30,7 +30,9 @@ export type ErrorCode =
   | 'INVALID_KEY'
   | 'INVALID_POLICY'
   | 'INVALID_BUNDLE'
-  | 'USAGE';
+  | 'USAGE'
+  /** A tag resolved to two digests in one run (see sources/pins.ts). */
+  | 'TAG_MOVED';
 
 export class VouchError extends Error {
   readonly code: ErrorCode;

@@ -37,10 +37,10 @@ export function cliCommand(): string[] {
   return [process.execPath, '--import', 'tsx', js.replace(/\.js$/, '.ts')];
 }
 
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  const [cmd, ...pre] = cliCommand();
+/** Run `node ARGV…` (the node running the tests) with `env` over this process's environment; collect its output. */
+export function spawnNode(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd!, [...pre, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -48,4 +48,9 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<C
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  const [, ...pre] = cliCommand();
+  return spawnNode([...pre, ...args], env);
 }

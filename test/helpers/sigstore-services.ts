@@ -81,10 +81,11 @@ export function rekorAnnotationOf(bundle: Bundle): string | undefined {
   });
 }
 
-export async function startSigstoreServices(opts: { caOnly?: boolean } = {}): Promise<SigstoreServices> {
+/** `noSct`: Fulcio issues certificates without SCTs (never published to a CT log), for the attacks on SCT checks. */
+export async function startSigstoreServices(opts: { caOnly?: boolean; noSct?: boolean } = {}): Promise<SigstoreServices> {
   const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ctlog = correctCTLog(ec());
-  const ca = await initializeCA(ec(), ctlog);
+  const ca = await initializeCA(ec(), opts.noSct ? undefined : ctlog);
   const fulcio = await serve({ '/api/v2/signingCert': fulcioHandler(ca).fn });
   const rekorSrv = await serve({});
   const tlog = new MerkleTLog(new URL(rekorSrv.url).host, ec());
@@ -98,7 +99,11 @@ export async function startSigstoreServices(opts: { caOnly?: boolean } = {}): Pr
       rekorFn(Buffer.concat(chunks).toString('utf8')).then((r) => res.writeHead(r.statusCode, { 'content-type': 'application/json' }).end(r.response));
     });
   });
+  // A whole-second clock: with milliseconds, pkijs writes a GeneralizedTime with a fraction that @sigstore/core cannot read ("invalid time").
+  // (The clock argument of initializeTSA is a fixed instant, which would date every later timestamp before the certificate it covers:
+  // the TSA reads its clock per request instead, floored to the second — never before a certificate's whole-second notBefore.)
   const tsa = await initializeTSA(ec());
+  (tsa as unknown as { getCurrentTime: () => Date }).getCurrentTime = () => new Date(Math.floor(Date.now() / 1000) * 1000);
   const tsaSrv = await serve({ '/api/v1/timestamp': tsaHandler(tsa).fn });
   void opts;
 

@@ -90,6 +90,7 @@ describe('vouch chain with real signatures in a real registry', { timeout: 120_0
         `    keyless: {issuer: "${ISSUER}", subjectRegExp: '^https://github\\.com/acme/.+/\\.github/workflows/release\\.yml@refs/tags/v.+$'}`,
         '  - name: release-key',
         '    key: ./cosign.pub',
+        '    tlog: optional', // the attestations and the index signature below are signed offline
         '',
       ].join('\n'),
     );
@@ -170,7 +171,10 @@ describe('vouch chain with real signatures in a real registry', { timeout: 120_0
     const { code, json } = await chain(keyed.ref);
     assert.equal(code, 0);
     assert.equal(json.image.digest, keyed.digest);
-    assert.deepEqual(Object.keys(json).sort(), ['attestations', 'image', 'provenance', 'signatures', 'traceability']);
+    assert.deepEqual(Object.keys(json).sort(), ['approvals', 'attestations', 'image', 'index', 'provenance', 'signatures', 'traceability', 'trust', 'warnings']);
+    assert.deepEqual(json.warnings.map((w: string) => w.split(':')[0]), ['trust file signer "release-pipeline"'], 'its subjectRegExp pins no repository');
+    assert.equal(json.index, null);
+    assert.deepEqual(json.trust, { file: trustFile, implicit: false, trustedRoot: join(dir, 'trusted_root.json') });
     const [valid, tampered, other] = json.signatures;
     assert.equal(valid.kind, 'cosign');
     assert.equal(valid.verified, true);

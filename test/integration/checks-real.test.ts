@@ -147,9 +147,9 @@ before(async () => {
   writeFileSync(join(work, 'cosign.pub'), publicKey.export({ format: 'pem', type: 'spki' }));
   writeFileSync(join(work, 'other.pub'), other.publicKey.export({ format: 'pem', type: 'spki' }));
   trustFile = join(work, 'vouch.trust.yaml');
-  writeFileSync(trustFile, 'signers:\n  - {name: ci, key: ./cosign.pub}\n');
+  writeFileSync(trustFile, 'signers:\n  - {name: ci, key: ./cosign.pub, tlog: optional}\n');
   untrustedTrustFile = join(work, 'other.trust.yaml');
-  writeFileSync(untrustedTrustFile, 'signers:\n  - {name: someone-else, key: ./other.pub}\n');
+  writeFileSync(untrustedTrustFile, 'signers:\n  - {name: someone-else, key: ./other.pub, tlog: optional}\n');
   attach(clean, privateKey, [
     {
       predicateType: 'https://slsa.dev/provenance/v1',
@@ -215,8 +215,8 @@ describe('vouch check on real images: exactly the planted findings', () => {
 
   it('the same image under a trust file that does not list its signer', async () => {
     const { set } = await checkJson([clean.ref, '--trust', untrustedTrustFile, '--scan', scanFile]);
-    // Unverified attestations: no provenance, and the vuln-scan attestation does not count (the --scan report does).
-    assert.deepEqual(failing(set), ['VCH-PV-002 signature:cosign#1', 'VCH-PV-003 image']);
+    // Unverified attestations: no provenance, the SBOM attestation does not count (DC-001), the vuln-scan attestation does not count (the --scan report does).
+    assert.deepEqual(failing(set), ['VCH-DC-001 image', 'VCH-PV-002 signature:cosign#1', 'VCH-PV-003 image']);
   });
 
   it('the bad image: one result per planted problem', async () => {
@@ -275,7 +275,12 @@ describe('vouch check on real images: exactly the planted findings', () => {
 describe('vouch check: outputs, policy, exit codes', () => {
   it('JSON has exactly the documented shape, results for each image', async () => {
     const { set } = await checkJson([clean.ref, bad.ref, '--trust', trustFile]);
-    assert.deepEqual(Object.keys(set), ['policy', 'results']);
+    assert.deepEqual(Object.keys(set), ['policy', 'trust', 'results', 'warnings', 'images']);
+    // Each image with where its analysis came from (the cache object inspect prints).
+    assert.deepEqual((set as unknown as { images: Array<{ digest: string; cache: { hit: boolean } | null }> }).images.map((i) => [i.digest, typeof i.cache?.hit]), [[clean.digest, 'boolean'], [bad.digest, 'boolean']]);
+    assert.equal(set.trust?.file, trustFile);
+    assert.equal(set.trust?.implicit, false);
+    assert.equal(typeof set.trust?.trustedRoot, "string");
     assert.deepEqual(Object.keys(set.policy), ['digest']);
     assert.match(set.policy.digest, /^sha256:[0-9a-f]{64}$/);
     for (const r of set.results) {
@@ -347,13 +352,24 @@ describe('vouch check: outputs, policy, exit codes', () => {
     assert.match(table.out, /FAIL\s+high\s+VCH-LP-002\s+\/usr\/bin\/demo-su/);
   });
 
-  it('a second run reads no layer (the layer blobs can be gone)', async () => {
+  it('a second run reads no layer (blobs replaced by garbage of the same size go unread), but a gone blob is an error', async () => {
+    const layers: string[] = [];
     for (const d of readdirSync(join(bad.dir, 'blobs', 'sha256'))) {
       const p = join(bad.dir, 'blobs', 'sha256', d);
       // Layer blobs are the large gzip ones; keep JSON documents (manifests, configs, index).
-      if (readFileSync(p).subarray(0, 2).equals(Buffer.from([0x1f, 0x8b]))) unlinkSync(p);
+      const b = readFileSync(p);
+      if (b.subarray(0, 2).equals(Buffer.from([0x1f, 0x8b]))) {
+        writeFileSync(p, Buffer.alloc(b.length, 0x55));
+        layers.push(p);
+      }
     }
+    // The cached read checks each blob's presence and size only: reading a layer now would fail its digest.
     const { set } = await checkJson([bad.ref, '--trust', trustFile]);
     assert.ok(set.results.some((r) => r.id === 'VCH-LP-002' && r.subject.path === '/usr/local/bin/evil'));
+    // A source that no longer holds the image's bytes is an error (issue 9, item 3), naming the blob.
+    unlinkSync(layers[0]!);
+    const r = await cli(['check', bad.ref, '--trust', trustFile, '--format', 'json']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /layer sha256:[0-9a-f]{64}: the source no longer holds this blob/);
   });
 });

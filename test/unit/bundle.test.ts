@@ -350,6 +350,37 @@ describe('what @sigstore/verify 3.x leaves to us', () => {
     assert.equal(r.reason, 'TLOG_INVALID');
     assert.match(r.message, /origin/);
   });
+  test("a private deployment's Rekor v1 checkpoint whose origin is the log's own name, not its base URL host (sigstore-go othername + scaffolding root): OK", async () => {
+    const dir = fileURLToPath(new URL('../fixtures/sigstore-go/', import.meta.url));
+    const b = JSON.parse(readFileSync(join(dir, 'othername.sigstore.json'), 'utf8'));
+    const root = loadTrustedRoot(join(dir, 'scaffolding.json'));
+    const digest = Buffer.from(b.messageSignature.messageDigest.digest, 'base64').toString('hex');
+    const who = { identity: { issuer: 'http://oidc.local:8080', subject: 'foo!oidc.local' } };
+    const r = await verifyBundle(b, { kind: 'digest', algorithm: 'sha256', hex: digest }, who, root);
+    assert.equal(r.reason, 'OK', r.message);
+    assert.equal(r.tlog?.proof, 'inclusion-proof');
+    // The signature line must still be under the origin's name and by the log's key.
+    const renamed = clone(b);
+    const cp = renamed.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint;
+    cp.envelope = cp.envelope.replace('\u2014 rekor-00001-deployment-56bf7777c9-jds5x ', '\u2014 another-name ');
+    const bad = await verifyBundle(renamed, { kind: 'digest', algorithm: 'sha256', hex: digest }, who, root);
+    assert.equal(bad.reason, 'TLOG_INVALID');
+  });
+  test('a key-signed bundle without a log entry: TLOG_MISSING, unless the key signer says tlog: optional (then no log entry is reported)', async () => {
+    const key = readFileSync(join(conf, 'managed-key-happy-path/key.pub'), 'utf8');
+    const b = caseBundle('managed-key-happy-path');
+    b.verificationMaterial.tlogEntries = [];
+    delete b.verificationMaterial.timestampVerificationData;
+    const strict = await verifyBundle(b, bytes(A_TXT), { keys: [{ name: 'k', publicKeyPem: key }], identities: [] }, prod);
+    assert.equal(strict.reason, 'TLOG_MISSING', strict.message);
+    const offline = await verifyBundle(b, bytes(A_TXT), { keys: [{ name: 'k', publicKeyPem: key, tlog: 'optional' }], identities: [] }, prod);
+    assert.equal(offline.reason, 'OK', offline.message);
+    assert.equal(offline.tlog, null);
+    // Optional is not "ignored": a log entry that is there must still verify.
+    const tampered = caseBundle('managed-key-happy-path');
+    tampered.verificationMaterial.tlogEntries[0].integratedTime = String(Number(tampered.verificationMaterial.tlogEntries[0].integratedTime) + 1);
+    assert.notEqual((await verifyBundle(tampered, bytes(A_TXT), { keys: [{ name: 'k', publicKeyPem: key, tlog: 'optional' }], identities: [] }, prod)).reason, 'OK');
+  });
   test('checkpoint tree size not the proof: TLOG_INVALID', async () => {
     const r = await verifyBundle(caseBundle('checkpoint-wrong-roothash_fail'), bytes(A_TXT), beacon, prod);
     assert.equal(r.reason, 'TLOG_INVALID');

@@ -80,7 +80,7 @@ const CLEAN_LAYERS: Spec['layers'] = [
 ];
 
 function sig(verified: boolean, reason: ChainSignature['reason'] = verified ? 'OK' : 'UNTRUSTED_SIGNER'): ChainSignature {
-  return { kind: 'cosign', verified, reason, signer: { type: 'key', keyId: 'ab'.repeat(32), subject: null, issuer: null, trustedAs: verified ? 'ci' : null }, tlog: null };
+  return { kind: 'cosign', verified, reason, signer: { type: 'key', keyId: 'ab'.repeat(32), subject: null, issuer: null, trustedAs: verified ? 'ci' : null }, tlog: null, signedDigest: IMAGE_DIGEST, signedReference: null };
 }
 
 function chain(over: Partial<ChainReport['json']> = {}, attachments: ChainReport['attachments'] = []): ChainReport {
@@ -88,6 +88,8 @@ function chain(over: Partial<ChainReport['json']> = {}, attachments: ChainReport
   return {
     json: {
       image: { reference: 'oci:/x:1', digest: IMAGE_DIGEST },
+      trust: { file: '/x/vouch.trust.yaml', implicit: false, trustedRoot: 'test' },
+      index: null,
       signatures: [sig(true)],
       attestations: [
         { predicateType: 'https://slsa.dev/provenance/v1', digest: D('1'), verified: true, reason: 'OK', signer: null },
@@ -218,6 +220,47 @@ describe('least privilege', () => {
     assert.deepEqual(r.map((x) => x.subject.path), ['/app/uploads', '/etc/app.conf']);
     passes('VCH-LP-003');
     fails('VCH-LP-003', { layers: withLayer([dir('/tmp', 0o777)]) }); // /tmp without its sticky bit
+  });
+
+  // Attack (rev-attack8 #3): a world-writable char device 1,1 (/dev/mem's numbers) under another name was no check result.
+  it('VCH-LP-008 device nodes: medium; high when world-writable or memory/disk numbers or names; the runtime\'s own /dev nodes pass', () => {
+    const dev = (path: string, type: 'char' | 'block', devmajor: number, devminor: number, mode = 0o600): E => ({ path, type, mode, devmajor, devminor });
+    const r = fails('VCH-LP-008', {
+      layers: withLayer([
+        dev('/dev/mem2', 'char', 1, 1, 0o666),
+        dev('/opt/kmem', 'char', 1, 2),
+        dev('/dev/port', 'char', 1, 4),
+        dev('/srv/disk', 'block', 8, 0, 0o660),
+        dev('/srv/ns', 'block', 259, 1, 0o660),
+        dev('/dev/nvme0', 'char', 240, 0),
+        dev('/dev/fuse', 'char', 10, 229, 0o600),
+        dev('/dev/loop0', 'block', 7, 0, 0o660),
+        dev('/opt/null', 'char', 1, 3, 0o666),
+        dev('/dev/null', 'char', 1, 1, 0o666),
+        dev('/dev/zero', 'char', 1, 5, 0o666),
+        dev('/dev/urandom', 'char', 1, 9, 0o666),
+        dev('/dev/tty', 'char', 5, 0, 0o666),
+      ]),
+    });
+    const bySeverity = Object.fromEntries(r.map((x) => [x.subject.path, x.severity]));
+    assert.deepEqual(bySeverity, {
+      '/dev/mem2': 'high',
+      '/opt/kmem': 'high',
+      '/dev/port': 'high',
+      '/srv/disk': 'high',
+      '/srv/ns': 'high',
+      '/dev/nvme0': 'high',
+      '/dev/fuse': 'medium',
+      '/dev/loop0': 'medium',
+      '/opt/null': 'high',
+      '/dev/null': 'high',
+    });
+    assert.match(r.find((x) => x.subject.path === '/dev/mem2')!.message, /^char device \/dev\/mem2 \(1,1, mode 0666, owner 0:0\): the numbers of \/dev\/mem, world-writable$/);
+    assert.equal(r.find((x) => x.subject.path === '/dev/mem2')!.subject.layer?.index, CLEAN_LAYERS!.length);
+    passes('VCH-LP-008');
+    passes('VCH-LP-008', { layers: withLayer([dev('/dev/null', 'char', 1, 3, 0o666), dev('/dev/console', 'char', 5, 1, 0o620), dev('/dev/ptmx', 'char', 5, 2, 0o666)]) });
+    // Removed by a later layer: not in the final filesystem.
+    passes('VCH-LP-008', { layers: [...withLayer([dev('/dev/mem2', 'char', 1, 1, 0o666)])!, { createdBy: 'RUN rm /dev/mem2', entries: [{ path: '/dev/mem2', type: 'whiteout' }] }] });
   });
 
   it('VCH-LP-004 VOLUME on /dev, /proc, /sys or /', () => {
@@ -353,6 +396,21 @@ describe('traceability and provenance', () => {
     fails('VCH-PV-003', { chain: chain({ provenance: null, attestations: [] }) });
     passes('VCH-PV-003');
   });
+
+  it('VCH-PV-003 names a provenance about another digest a substitution, not an unverified signer (issue 8)', () => {
+    const c = chain({ provenance: null, attestations: [{ predicateType: 'https://slsa.dev/provenance/v1', digest: D('1'), verified: false, reason: 'SUBJECT_MISMATCH', signer: null }] });
+    const [r] = fails('VCH-PV-003', { chain: c });
+    assert.match(r!.message, /^SUBJECT_MISMATCH: 1 SLSA provenance attestation is about another image digest.*substitution/);
+    assert.doesNotMatch(r!.message, /not verified against a trusted signer/);
+  });
+
+  it('VCH-PV-002 fails an index that is neither signed itself nor on every platform (PLATFORM_UNSIGNED), whatever the selected platform says', () => {
+    const platform = (p: string, signed: boolean, selected = false) => ({ platform: p, digest: D(signed ? '4' : '5'), selected, checked: true, signed, signers: signed ? ['ci'] : [], reasons: [] });
+    const index = { digest: D('6'), mediaType: 'application/vnd.oci.image.index.v1+json', rule: 'every-platform' as const, signed: false, platforms: [platform('linux/amd64', true, true), platform('linux/arm64', false)], satisfied: false, reason: 'PLATFORM_UNSIGNED' as const };
+    const [r] = fails('VCH-PV-002', { chain: chain({ index }) });
+    assert.match(r!.message, /^PLATFORM_UNSIGNED: .*linux\/arm64/);
+    passes('VCH-PV-002', { chain: chain({ index: { ...index, satisfied: true, reason: 'OK' } }) });
+  });
 });
 
 describe('dependency control', () => {
@@ -360,7 +418,12 @@ describe('dependency control', () => {
     fails('VCH-DC-001', { chain: chain({ attestations: [] }) });
     passes('VCH-DC-001');
     passes('VCH-DC-001', { chain: chain({ attestations: [] }), sbom: [npm('express', '4.18.2')] });
-    passes('VCH-DC-001', { chain: chain({ attestations: [] }, [{ kind: 'sbom', subject: IMAGE_DIGEST, via: 'cosign-tag', manifestDigest: D('9') }]) });
+    // An unsigned cosign .sbom counts only when the policy accepts unsigned evidence for this check.
+    const unsignedSbom = { chain: chain({ attestations: [] }, [{ kind: 'sbom', subject: IMAGE_DIGEST, via: 'cosign-tag', manifestDigest: D('9') }]) };
+    fails('VCH-DC-001', unsignedSbom);
+    passes('VCH-DC-001', { ...unsignedSbom, policy: parsePolicy('checks:\n  VCH-DC-001: {unsignedEvidence: true}\n', 'p.yaml') });
+    // An SBOM attestation that did not verify never counts.
+    fails('VCH-DC-001', { chain: chain({ attestations: [{ predicateType: 'https://cyclonedx.org/bom', digest: D('2'), verified: false, reason: 'UNTRUSTED_SIGNER', signer: null }] }) });
   });
 
   it('VCH-DC-002 SBOM does not match the catalogue', () => {

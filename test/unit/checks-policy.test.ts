@@ -90,7 +90,7 @@ describe('redaction', () => {
     assert.equal(redactLine('RUN mysql --password=topsecret -e "select 1"'), 'RUN mysql --password=<redacted> -e "select 1"');
     assert.equal(redactLine('RUN git clone https://user:tok3n@github.com/x/y'), 'RUN git clone <redacted>');
     assert.equal(redactLine('/bin/sh -c #(nop) ADD file:6b5c4f0e9a1d in / '), '/bin/sh -c #(nop) ADD file:6b5c4f0e9a1d in / ');
-    assert.equal(redactLine('RUN echo \u001b[31m'), 'RUN echo ?[31m');
+    assert.equal(redactLine('RUN echo \u001b[31m'), 'RUN echo \\x1b[31m');
   });
 });
 

@@ -199,21 +199,29 @@ test('diff of two images: packages, config (secrets redacted), layers, files', a
   assert.notEqual(l.added[0]!.diffId, l.removed[0]!.diffId);
 
   const f = report.files!;
-  assert.deepEqual({ count: f.added.count, bytes: f.added.bytes, largest: f.added.largest }, { count: 1, bytes: 5000, largest: [{ path: '/app/new.bin', type: 'file', size: 5000, mode: 0o644, uid: 0, gid: 0 }] });
-  assert.deepEqual({ count: f.removed.count, bytes: f.removed.bytes, paths: f.removed.largest.map((x) => x.path) }, { count: 1, bytes: 300, paths: ['/app/old.txt'] });
-  // left-pad's package.json changed content but not size (MIT → ISC): the walk records no hashes, so it is not seen.
-  assert.equal(f.changed.count, 3);
-  assert.deepEqual(f.changed.largest.map((x) => [x.path, x.fields]), [
-    ['/var/lib/dpkg/status', ['size']],
-    ['/app/config.json', ['size', 'mode']],
+  const strip = <T extends { sha256?: string }>(x: T): Omit<T, 'sha256'> => {
+    const { sha256: _s, ...rest } = x;
+    return rest;
+  };
+  assert.deepEqual({ count: f.added.count, bytes: f.added.bytes, files: f.added.files.map(strip) }, { count: 1, bytes: 5000, files: [{ path: '/app/new.bin', type: 'file', size: 5000, mode: 0o644, uid: 0, gid: 0 }] });
+  assert.match(f.added.files[0]!.sha256 ?? '', /^[0-9a-f]{64}$/);
+  assert.deepEqual({ count: f.removed.count, bytes: f.removed.bytes, paths: f.removed.files.map((x) => x.path) }, { count: 1, bytes: 300, paths: ['/app/old.txt'] });
+  // left-pad's package.json changed content but not size (MIT → ISC): seen through the content digests.
+  assert.equal(f.changed.count, 4);
+  assert.deepEqual(f.changed.files.map((x) => [x.path, x.fields]), [
+    ['/var/lib/dpkg/status', ['size', 'content']],
+    ['/app/node_modules/left-pad/package.json', ['content']],
+    ['/app/config.json', ['size', 'mode', 'content']],
     ['/app/link', ['linkname']],
   ]);
-  assert.deepEqual(f.changed.largest.find((x) => x.path === '/app/config.json'), {
+  const config = f.changed.files.find((x) => x.path === '/app/config.json')!;
+  assert.deepEqual({ ...config, from: strip(config.from), to: strip(config.to) }, {
     path: '/app/config.json',
     from: { type: 'file', size: 7, mode: 0o644, uid: 0, gid: 0 },
     to: { type: 'file', size: 13, mode: 0o600, uid: 0, gid: 0 },
-    fields: ['size', 'mode'],
+    fields: ['size', 'mode', 'content'],
   });
+  assert.notEqual(config.from.sha256, config.to.sha256);
   const json = JSON.stringify(report);
   for (const s of SECRETS) assert.ok(!json.includes(s), `${s} leaked into the report`);
 });
@@ -226,7 +234,7 @@ test('vouch diff: --json document, human tables, secrets redacted everywhere', a
   assert.deepEqual(Object.keys(doc), ['packages', 'config', 'layers', 'files']);
   assert.deepEqual(Object.keys(doc.packages), ['added', 'removed', 'changed', 'licenseChanges']);
   assert.deepEqual(Object.keys(doc.layers), ['shared', 'added', 'removed']);
-  assert.deepEqual(Object.keys(doc.files), ['added', 'removed', 'changed']);
+  assert.deepEqual(Object.keys(doc.files), ['added', 'removed', 'changed', 'attention']);
   const h = await runCli(['diff', `oci:${baseDir}:v1`, `oci:${targetDir}:v1`]);
   assert.equal(h.code, 0, h.stderr);
   for (const s of SECRETS) {
@@ -238,7 +246,7 @@ test('vouch diff: --json document, human tables, secrets redacted everywhere', a
   assert.match(h.stdout, /~\s+User\s+app\s+0/);
   assert.match(h.stdout, /~\s+Env API_TOKEN\s+<redacted>\s+<redacted>/);
   assert.match(h.stdout, /Layers: 1 shared, 1 added, 1 removed/);
-  assert.match(h.stdout, /Files: 1 added \(5\.00 kB\), 1 removed \(300 B\), 3 changed/);
+  assert.match(h.stdout, /Files: 1 added \(5\.00 kB\), 1 removed \(300 B\), 4 changed/);
 });
 
 const cdx = (components: Array<{ name: string; version: string; purl: string; license?: string }>): string =>
@@ -280,4 +288,49 @@ test('vouch diff with SBOM files: packages only, image sections null; bad input 
     assert.equal(e.stdout, '');
     if (args.length === 3) assert.equal(e.stderr.trim().split('\n').length, 1, e.stderr);
   }
+});
+
+// --- issue 9 item 4: every file in JSON, review-relevant files first in text ----------------
+
+test('vouch diff: JSON lists every added/removed file; text puts setuid, keys, PATH executables first and calls out new setuid and secrets', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vouch-diff-many-'));
+  const write = async (d: string, entries: Array<TarEntry & { data?: string }>): Promise<void> => {
+    const w = await OciLayoutWriter.create(d);
+    await w.addLayer(tarOf(entries), { createdBy: 'ADD rootfs.tar /' });
+    await w.finish({ tags: ['v1'], created: CREATED, config: {} });
+  };
+  const big = Array.from({ length: 30 }, (_, i) => ({ path: `data/blob${String(i).padStart(2, '0')}.bin`, type: 'file' as const, data: 'b'.repeat(10_000 + i) }));
+  await write(join(dir, 'a'), [{ path: 'etc/motd', type: 'file', data: 'hi' }, { path: 'bin/sh', type: 'file', mode: 0o755, data: 'sh' }, { path: 'usr/bin/passwd', type: 'file', mode: 0o755, data: 'pw' }]);
+  await write(join(dir, 'b'), [
+    ...big,
+    { path: 'bin/sh', type: 'file', mode: 0o755, data: 'sh' },
+    { path: 'usr/bin/passwd', type: 'file', mode: 0o4755, data: 'pw' },
+    { path: 'usr/local/bin/helper', type: 'file', mode: 0o4755, data: 'tiny' },
+    { path: 'usr/bin/newtool', type: 'file', mode: 0o755, data: 'tool' },
+    { path: 'root/.ssh/id_rsa', type: 'file', mode: 0o600, data: 'key' },
+    { path: 'srv/drop', type: 'file', mode: 0o666, data: 'x' },
+  ]);
+  const j = await runCli(['diff', `oci:${dir}/a:v1`, `oci:${dir}/b:v1`, '--json']);
+  assert.equal(j.code, 0, j.stderr);
+  const f = JSON.parse(j.stdout).files;
+  assert.equal(f.added.count, 34);
+  assert.equal(f.added.files.length, 34, 'every added file is in the JSON');
+  assert.deepEqual(f.removed.files.map((x: { path: string }) => x.path), ['/etc/motd']);
+  // review-relevant first (then by size), each with its reasons
+  assert.deepEqual(f.added.files.slice(0, 4).map((x: { path: string; review: string[] }) => [x.path, x.review]), [
+    ['/usr/local/bin/helper', ['setuid', 'executable-in-path']],
+    ['/root/.ssh/id_rsa', ['secret']],
+    ['/srv/drop', ['world-writable']],
+    ['/usr/bin/newtool', ['executable-in-path']],
+  ]);
+  assert.deepEqual(f.attention, { newSetuid: ['/usr/bin/passwd', '/usr/local/bin/helper'], newSecrets: ['/root/.ssh/id_rsa'] });
+  const h = await runCli(['diff', `oci:${dir}/a:v1`, `oci:${dir}/b:v1`]);
+  assert.equal(h.code, 0, h.stderr);
+  assert.match(h.stdout, /NEW SETUID\/SETGID: \/usr\/local\/bin\/helper/);
+  assert.match(h.stdout, /NEW SETUID\/SETGID: \/usr\/bin\/passwd/);
+  assert.match(h.stdout, /NEW KEY\/CREDENTIAL FILE: \/root\/\.ssh\/id_rsa/);
+  assert.match(h.stdout, /-\s+\/etc\/motd/);
+  assert.match(h.stdout, /… and 14 more added \(--json lists every file\)/);
+  const lines = h.stdout.split('\n');
+  assert.ok(lines.findIndex((l) => l.includes('/usr/local/bin/helper')) < lines.findIndex((l) => l.includes('/data/blob29.bin')), 'setuid listed before the largest file');
 });

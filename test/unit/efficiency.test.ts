@@ -86,7 +86,8 @@ test('names sort in UTF-8 byte order, as Go sorts strings', () => {
   assert.equal(compareUtf8('x', 'x'), 0);
 });
 
-test('large layers stay fast (incremental stacking for whiteouts)', () => {
+// A quadratic stacking would take minutes here: the test's timeout is the guard (speed itself is the bench's job).
+test('large layers stay fast (incremental stacking for whiteouts)', { timeout: 60_000 }, () => {
   const base = [];
   for (let i = 0; i < 50_000; i++) base.push(e(`/d${i % 100}/f${i}`, 'file', 10));
   const layers = [layer(...base)];
@@ -95,8 +96,6 @@ test('large layers stay fast (incremental stacking for whiteouts)', () => {
     for (let i = 0; i < 2000; i++) es.push(e(`/d${(i + l) % 100}/f${i * 7 + l}`, i % 5 === 0 ? 'whiteout' : 'file', 10));
     layers.push(layer(...es));
   }
-  const t = performance.now();
   const r = computeEfficiency(layers);
-  assert.ok(performance.now() - t < 5000);
   assert.ok(r.efficiency > 0 && r.efficiency <= 1);
 });

@@ -27,7 +27,8 @@ test('strings from an image never reach the terminal with control characters', (
   const out = formatInspect(analysis());
   // Only newlines remain as control characters in the plain rendering.
   assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
-  assert.match(out, /x\?\]0;pwned\?\?\[2J\?\?evil/);
+  // Each control character as its own escape, so two names differing only in one stay apart on screen.
+  assert.match(out, /x\\x1b\]0;pwned\\x07\\x1b\[2J\\x0d\\u202eevil/);
 });
 
 test('styling is off for pipes and under NO_COLOR, on for terminals', () => {
@@ -40,8 +41,12 @@ test('styling is off for pipes and under NO_COLOR, on for terminals', () => {
 });
 
 test('sanitizers and table helpers', () => {
-  assert.equal(sanitizeLine('a\nb\tc\u001bd'), 'a?b?c?d');
-  assert.equal(sanitizeText('a\nb\tc\u001bd'), 'a\nb\tc?d');
+  assert.equal(sanitizeLine('a\nb\tc\u001bd'), 'a\\x0ab\\x09c\\x1bd');
+  assert.equal(sanitizeText('a\nb\tc\u001bd'), 'a\nb\tc\\x1bd');
+  // Injective for distinct control characters (they were all '?'), C1 and bidi overrides included; C1 is not confused with a byte that is not UTF-8.
+  assert.notEqual(sanitizeLine('f\u0007'), sanitizeLine('f\u001b'));
+  assert.notEqual(sanitizeLine('\u0080'), sanitizeLine('\udc80'));
+  assert.equal(sanitizeLine('a\u009b\u2066b\u007f'), 'a\\u009b\\u2066b\\x7f');
   assert.equal(humanBytes(1220598), '1.22 MB');
   assert.equal(humanBytes(999), '999 B');
   assert.equal(table([{ header: 'A' }, { header: 'B', align: 'right' }], [['x', '1'], ['yy', '22']]), 'A    B\nx    1\nyy  22');

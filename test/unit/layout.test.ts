@@ -13,6 +13,7 @@ import { detectArchiveKind } from '../../src/core/sources/archive.js';
 import { inspectLayoutManifest, openLayout, unreferencedBlobs } from '../../src/core/sources/layout.js';
 
 import { hashLayer, sha, withImage } from '../helpers/images.js';
+import { writeMiniLayout, type MiniImage } from '../helpers/mini-layout.js';
 const TD = join(import.meta.dirname, '../fixtures/go-containerregistry/pkg/v1/layout/testdata');
 
 
@@ -152,7 +153,7 @@ test('nested index: resolved by platform; image.index names the index; no match 
         manifests: [
           { ...image, platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
           { ...image, platform: { os: 'linux', architecture: 'amd64' } },
-          { ...image, platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } },
+          { ...image, platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': image.digest } },
         ],
       }),
     );
@@ -176,6 +177,26 @@ test('nested index: resolved by platform; image.index names the index; no match 
     await assert.rejects(openLayout(dir, { tag: 'multi:2.0' }), { code: 'NOT_FOUND' });
   } finally {
     await rm(join(dir, '..'), { recursive: true, force: true });
+  }
+});
+
+// Attack (rev-attack8 #1): an index.json entry annotated vnd.docker.reference.type but with a real
+// platform was dropped, so the one entry left was opened whatever --platform asked for.
+test('index.json: an annotated entry with a real platform is a platform (selected for it), only BuildKit\'s unknown/unknown one is skipped', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'vouch-layout-annot-'));
+  try {
+    const l = await writeMiniLayout(dir, { tag: 'app', platforms: [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }] });
+    const [amd, arm] = l.images as [MiniImage, MiniImage];
+    const entry = (m: MiniImage, platform: object, annotations?: Record<string, string>) => ({ mediaType: MediaType.OciManifest, digest: m.manifestDigest, size: m.manifestSize, platform, ...(annotations ? { annotations } : {}) });
+    const writeTop = (manifests: object[]) => writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
+    await writeTop([entry(amd, amd.platform), entry(arm, arm.platform, { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': amd.manifestDigest })]);
+    await withImage(openLayout(dir, {}, { platform: { os: 'linux', architecture: 'arm64' } }), (img) => assert.equal(img.digest, arm.manifestDigest));
+    await withImage(openLayout(dir, {}, { platform: { os: 'linux', architecture: 'amd64' } }), (img) => assert.equal(img.digest, amd.manifestDigest));
+    // BuildKit's own attestation entry is still not an image: the amd64 one is the only candidate.
+    await writeTop([entry(amd, amd.platform), entry(arm, { os: 'unknown', architecture: 'unknown' }, { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': amd.manifestDigest })]);
+    await withImage(openLayout(dir, {}, { platform: { os: 'linux', architecture: 'amd64' } }), (img) => assert.equal(img.digest, amd.manifestDigest));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
 

@@ -9,6 +9,7 @@ import {
   defaultPlatform,
   formatPlatform,
   hostPlatform,
+  isAttestationDescriptor,
   normalizePlatform,
   parseConfig,
   parseManifest,
@@ -282,11 +283,11 @@ test('platformMatches: docker rules (arm64 v8 both ways, arm/v7 runs v6, never t
   assert.ok(!platformMatches({ os: 'linux', architecture: 'arm', variant: 'v6' }, { os: 'linux', architecture: 'arm', variant: 'v7' }));
 });
 
-test('selectPlatform: arm/v8 falls back to v7; attestations by annotation and foreign artifacts are skipped', () => {
+test('selectPlatform: arm/v8 falls back to v7; BuildKit attestations and foreign artifacts are skipped', () => {
   const idx = index(
     desc({ os: 'linux', architecture: 'arm', variant: 'v6' }, 1),
     desc({ os: 'linux', architecture: 'arm', variant: 'v7' }, 2),
-    desc({ os: 'linux', architecture: 'amd64' }, 3, { 'vnd.docker.reference.type': 'attestation-manifest' }),
+    desc({ os: 'unknown', architecture: 'unknown' }, 3, { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': `sha256:${'2'.padStart(64, '0')}` }),
     { ...desc({ os: 'linux', architecture: 'amd64' }, 4), mediaType: 'application/vnd.cncf.helm.config.v1+json' },
   );
   assert.equal(selectPlatform(idx, { os: 'linux', architecture: 'arm', variant: 'v8' }).digest, idx.manifests[1]!.digest);
@@ -296,11 +297,36 @@ test('selectPlatform: arm/v8 falls back to v7; attestations by annotation and fo
   });
 });
 
+// Attack (rev-attack8 #1): docker and containerd pick index entries by platform only. An entry
+// annotated vnd.docker.reference.type but carrying a real platform is what they pull.
+test('selectPlatform: an annotated entry with a real platform is selectable; the first of equals wins as in containerd', () => {
+  const annotated = { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': `sha256:${'1'.padStart(64, '0')}` };
+  const arm = index(desc({ os: 'linux', architecture: 'amd64' }, 1), desc({ os: 'linux', architecture: 'arm64' }, 2, annotated));
+  assert.equal(selectPlatform(arm, { os: 'linux', architecture: 'arm64' }).digest, arm.manifests[1]!.digest);
+  const other = index(desc({ os: 'linux', architecture: 'amd64' }, 1), desc({ os: 'linux', architecture: 'arm64' }, 2, { 'vnd.docker.reference.type': 'x' }));
+  assert.equal(selectPlatform(other, { os: 'linux', architecture: 'arm64' }).digest, other.manifests[1]!.digest);
+  // The evil entry first, annotated; the signed one second: docker pulls the first, so vouch reviews the first.
+  const first = index(desc({ os: 'linux', architecture: 'amd64' }, 7, { 'vnd.docker.reference.type': 'attestation-manifest' }), desc({ os: 'linux', architecture: 'amd64' }, 1));
+  assert.equal(selectPlatform(first, { os: 'linux', architecture: 'amd64' }).digest, first.manifests[0]!.digest);
+});
+
+test('isAttestationDescriptor: only BuildKit\'s shape (unknown/unknown, attestation-manifest, reference digest)', () => {
+  const ref = `sha256:${'1'.padStart(64, '0')}`;
+  const buildkit = { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': ref };
+  assert.equal(isAttestationDescriptor(desc({ os: 'unknown', architecture: 'unknown' }, 1, buildkit)), true);
+  assert.equal(isAttestationDescriptor(desc({ os: 'linux', architecture: 'amd64' }, 1, buildkit)), false, 'a real platform is a platform');
+  assert.equal(isAttestationDescriptor(desc({ os: 'linux', architecture: 'arm64' }, 1, { 'vnd.docker.reference.type': 'x' })), false);
+  assert.equal(isAttestationDescriptor(desc(undefined, 1, buildkit)), false, 'no platform: containerd still considers it');
+  assert.equal(isAttestationDescriptor(desc({ os: 'unknown', architecture: 'unknown' }, 1)), false, 'no annotations: not BuildKit\'s');
+  assert.equal(isAttestationDescriptor(desc({ os: 'unknown', architecture: 'unknown' }, 1, { 'vnd.docker.reference.type': 'attestation-manifest' })), false, 'no reference digest');
+  assert.equal(isAttestationDescriptor(desc({ os: 'unknown', architecture: 'unknown' }, 1, { ...buildkit, 'vnd.docker.reference.type': 'sbom' })), false);
+});
+
 test('platform strings: parsePlatform is case-insensitive and explains itself; formatPlatform is one safe line', () => {
   assert.deepEqual(parsePlatform(' Linux/ARM64/V8 '), { os: 'linux', architecture: 'arm64', variant: 'v8' });
   assert.throws(() => parsePlatform('linux'), (e: unknown) => e instanceof VouchError && e.code === 'USAGE' && e.exitCode === 2 && /^--platform "linux": expected os\/arch\[\/variant\], e\.g\. linux\/amd64/.test(e.message));
   assert.throws(() => parsePlatform('linux/amd64/v1/x'), { code: 'USAGE' });
-  assert.equal(formatPlatform({ os: 'linux', architecture: 'amd\u001b[31m64\n' }), 'linux/amd?[31m64?');
+  assert.equal(formatPlatform({ os: 'linux', architecture: 'amd\u001b[31m64\n' }), 'linux/amd\\x1b[31m64\\x0a');
   const idx = index(desc({ os: 'linux', architecture: 'evil\u001b[2J' }, 1));
   assert.throws(() => selectPlatform(idx, { os: 'linux', architecture: 'amd64' }), (e: unknown) => e instanceof VouchError && !/\u001b/.test(e.message));
 });

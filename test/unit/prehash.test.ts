@@ -4,7 +4,7 @@
  * OpenSSL's own sign/verify on the message.
  */
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { constants, createHash, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { TrustInputError } from '../../src/core/trust/reasons.js';
@@ -99,11 +99,46 @@ describe('malformed input', () => {
     const sig = sign('sha256', msg, r.privateKey);
     assert.equal(verifyPrehashed(r.publicKey, 'sha384', Buffer.concat([d, Buffer.alloc(16)]), sig), false);
   });
-  test('Ed25519 and P-521 keys cannot verify a digest: UnsupportedPrehashError', () => {
+  test('Ed25519 keys cannot verify a digest: UnsupportedPrehashError; nor can secp256k1', () => {
     const ed = generateKeyPairSync('ed25519');
     assert.throws(() => verifyPrehashed(ed.publicKey, 'sha256', d, Buffer.alloc(64)), UnsupportedPrehashError);
+    const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+    assert.throws(() => verifyPrehashed(k1.publicKey, 'sha256', d, sign('sha256', msg, k1.privateKey)), UnsupportedPrehashError);
+  });
+  test('P-521 over sha256/384/512 digests agrees with OpenSSL (valid, other digest, flipped bits)', () => {
     const p521 = generateKeyPairSync('ec', { namedCurve: 'secp521r1' });
-    assert.throws(() => verifyPrehashed(p521.publicKey, 'sha512', digest('sha512', msg), sign('sha512', msg, p521.privateKey)), UnsupportedPrehashError);
+    for (const alg of ['sha256', 'sha384', 'sha512'] as const) {
+      const sig = sign(alg, msg, p521.privateKey);
+      assert.equal(verifyPrehashed(p521.publicKey, alg, digest(alg, msg), sig), true, alg);
+      assert.equal(verifyPrehashed(p521.publicKey, alg, digest(alg, Buffer.from('other')), sig), false, alg);
+      for (const i of [8, sig.length - 1]) {
+        const bad = Buffer.from(sig);
+        bad[i]! ^= 0x01;
+        assert.equal(verifyPrehashed(p521.publicKey, alg, digest(alg, msg), bad), verify(alg, msg, p521.publicKey, bad), `${alg} flip ${i}`);
+      }
+    }
+  });
+  test('RSA-PSS over a digest (any salt length, MGF1 with the same hash) agrees with OpenSSL; rsa-pss keys and PKCS#1 signatures do not cross', () => {
+    const r = keys['RSA-2048']!;
+    const PSS = constants.RSA_PKCS1_PSS_PADDING;
+    for (const alg of ['sha256', 'sha384', 'sha512'] as const) {
+      for (const saltLength of [0, 20, constants.RSA_PSS_SALTLEN_DIGEST]) {
+        const sig = sign(alg, msg, { key: r.privateKey, padding: PSS, saltLength });
+        assert.equal(verifyPrehashed(r.publicKey, alg, digest(alg, msg), sig), true, `${alg} salt ${saltLength}`);
+        assert.equal(verifyPrehashed(r.publicKey, alg, digest(alg, Buffer.from('other')), sig), false);
+        const bad = Buffer.from(sig);
+        bad[100]! ^= 0x04;
+        assert.equal(verifyPrehashed(r.publicKey, alg, digest(alg, msg), bad), false);
+      }
+    }
+    // A PSS signature claimed over another hash's digest does not verify.
+    const sig = sign('sha256', msg, { key: r.privateKey, padding: PSS, saltLength: 32 });
+    assert.equal(verifyPrehashed(r.publicKey, 'sha512', digest('sha512', msg), sig), false);
+    // An rsa-pss key (PSS only, hash pinned): its signatures verify, a PKCS#1 v1.5 encoding cannot be made with it.
+    const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048, hashAlgorithm: 'sha256', mgf1HashAlgorithm: 'sha256' });
+    const ps = sign('sha256', msg, pss.privateKey);
+    assert.equal(verifyPrehashed(pss.publicKey, 'sha256', d, ps), true);
+    assert.equal(verifyPrehashed(pss.publicKey, 'sha384', digest('sha384', msg), sign('sha384', msg, { key: r.privateKey, padding: PSS })), false);
   });
 });
 
@@ -112,6 +147,7 @@ describe('signer keys (describeKey) and whole-message signatures (verifyMessage)
     for (const [type, opts, algorithm] of [
       ['ec', { namedCurve: 'P-256' }, 'ecdsa-p256'],
       ['ec', { namedCurve: 'P-384' }, 'ecdsa-p384'],
+      ['ec', { namedCurve: 'P-521' }, 'ecdsa-p521'],
       ['rsa', { modulusLength: 2048 }, 'rsa'],
       ['ed25519', {}, 'ed25519'],
     ] as const) {

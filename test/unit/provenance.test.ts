@@ -16,7 +16,8 @@ import { trustedRootFromPems } from '../../src/core/trust/trusted-root.js';
 
 const F = (p: string): Buffer => readFileSync(fileURLToPath(new URL(`../fixtures/cosign/verify-blob-attestation/${p}`, import.meta.url)));
 const pub = F('cosign.pub').toString();
-const signer: TrustedSigner = { name: 'blob-key', type: 'key', keyPath: 'cosign.pub', publicKeyPem: pub, key: describeKey(pub) };
+// cosign's verify-blob-attestation fixtures are signed offline (no Rekor entry): the signer allows it.
+const signer: TrustedSigner = { name: 'blob-key', type: 'key', keyPath: 'cosign.pub', publicKeyPem: pub, key: describeKey(pub), tlog: 'optional' };
 const blob = `sha256:${createHash('sha256').update(F('blobContents.txt')).digest('hex')}`;
 const another = `sha256:${createHash('sha256').update(F('anotherBlobContents.txt')).digest('hex')}`;
 const layer = (name: string) => ({ mediaType: 'application/vnd.dsse.envelope.v1+json', digest: '', size: 0, annotations: {}, bytes: F(name) });

@@ -297,7 +297,7 @@ test('inspect summary: the platform from the config is sanitised (escape sequenc
   } as unknown as ImageAnalysis;
   const out = formatInspect(a);
   assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
-  assert.match(out, /Platform +linux\?\]0;pwned\?\?\[2J\/amd64/);
+  assert.match(out, /Platform +linux\\x1b\]0;pwned\\x07\\x1b\[2J\/amd64/);
 });
 
 // ---------------------------------------------------------------------------

@@ -91,7 +91,7 @@ describe('attached Sigstore bundle: an attestation must never count as a signatu
 describe('cosign .sig / .att: a failed verification names no trusted signer', () => {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const pem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
-  const signers: TrustedSigner[] = [{ name: 'release-key', type: 'key', keyPath: 'release.pub', publicKeyPem: pem, key: describeKey(pem) }];
+  const signers: TrustedSigner[] = [{ name: 'release-key', type: 'key', keyPath: 'release.pub', publicKeyPem: pem, key: describeKey(pem), tlog: 'optional' }];
   const ctx = { signers, trustedRoot: trustedRootFromPems({}, 'none'), subjects: new Set([IMAGE]) };
 
   test('a trusted key signature for another image: SUBJECT_MISMATCH with trustedAs null', () => {

@@ -2,8 +2,8 @@
  * Bad SBOMs: malformed and truncated JSON, unknown spec versions, duplicate
  * components, cyclic dependency graphs, oversized files, partly bad records.
  * Unusable input is a one-line SbomError (exit 2) naming the file (and record);
- * partly bad input keeps the good records and warns. Property: any bytes give
- * an inventory or a VouchError, never anything else.
+ * partly bad input keeps the good records and warns. (Any bytes give an
+ * inventory or a VouchError: test/fuzz/targets/sbom.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,8 +11,6 @@ import { mkdtempSync, openSync, closeSync, ftruncateSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import fc from 'fast-check';
-import { VouchError } from '../../src/core/errors.js';
 import { parseSbom, readSbomFile, SbomError } from '../../src/core/packages/sbom/index.js';
 
 const fx = (p: string): string => fileURLToPath(new URL(`../fixtures/${p}`, import.meta.url));
@@ -69,14 +67,12 @@ test('duplicate components: warned and deduplicated', () => {
   assert.match(spdx.warnings[0]!, /package SPDXRef-a: duplicate SPDXID/);
 });
 
-test('cyclic (and huge, and dangling) dependency graphs: no hang, no recursion', () => {
+test('cyclic (and huge, and dangling) dependency graphs: no hang, no recursion', { timeout: 60_000 }, () => {
   const n = 50_000;
   const comps = Array.from({ length: n }, (_, i) => ({ type: 'library', 'bom-ref': `r${i}`, name: `p${i}`, version: '1' }));
   const deps = comps.map((_, i) => ({ ref: `r${i}`, dependsOn: [`r${(i + 1) % n}`, 'r0', 'ghost'] }));
-  const t0 = Date.now();
   const inv = parseSbom(cdx(comps, { dependencies: deps }), 'cycle.json');
   assert.equal(inv.packages.length, n);
-  assert.ok(Date.now() - t0 < 5000);
   assert.equal(inv.warnings.length, 1);
   assert.match(inv.warnings[0]!, /dependencies: 50000 reference\(s\) to unknown bom-refs \(first: "ghost"\)/);
 });
@@ -167,8 +163,6 @@ test('in-toto Statement and DSSE envelope around an SBOM are unwrapped', () => {
   assert.equal(parseSbom(JSON.stringify(env), 'dsse').packages.length, 14);
 });
 
-// ---- property: any bytes → inventory or VouchError
-
 const seeds = [
   'cyclonedx-bom-examples/SBOM/laravel-7.12.0/bom.1.4.json',
   'spdx-spec/SPDXJSONExample-v2.3.spdx.json',
@@ -176,48 +170,10 @@ const seeds = [
   'syft/syft/format/testdata/alpine-syft.json',
 ].map((p) => JSON.parse(readFileSync(fx(p), 'utf8')) as Record<string, unknown>);
 
-function resultOrVouchError(bytes: Uint8Array | string): void {
-  try {
-    const inv = parseSbom(bytes, 'prop.json');
-    assert.ok(Array.isArray(inv.packages));
-    for (const p of inv.packages) assert.ok(typeof p.name === 'string' && typeof p.purl === 'string' && p.purl.startsWith('pkg:'));
-  } catch (e) {
-    if (!(e instanceof VouchError)) throw e;
-    assert.ok(!/[\r\n]/.test(e.message), 'one line');
-  }
-}
+// Any bytes, any JSON value, mutated and truncated documents → an inventory or a VouchError: the fuzz
+// targets sbom-cyclonedx, sbom-spdx, sbom-syft and sbom-vouch-json (test/fuzz/targets/sbom.ts).
 
-/** Replace a random path in a JSON value with an arbitrary JSON value. */
-function mutate(v: unknown, path: number[], repl: unknown): unknown {
-  if (!path.length || v === null || typeof v !== 'object') return repl;
-  const [h, ...rest] = path;
-  if (Array.isArray(v)) {
-    if (!v.length) return repl;
-    const i = h! % v.length;
-    const c = [...v];
-    c[i] = mutate(v[i], rest, repl);
-    return c;
-  }
-  const keys = Object.keys(v);
-  if (!keys.length) return repl;
-  const k = keys[h! % keys.length]!;
-  return { ...(v as Record<string, unknown>), [k]: mutate((v as Record<string, unknown>)[k], rest, repl) };
-}
-
-test('property: any bytes → an inventory or a VouchError', () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 2000 }), (b) => resultOrVouchError(b)), { numRuns: 300 });
-  fc.assert(fc.property(fc.jsonValue(), (v) => resultOrVouchError(JSON.stringify(v) ?? 'null')), { numRuns: 300 });
-  fc.assert(
-    fc.property(fc.nat(seeds.length - 1), fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), fc.jsonValue(), (s, path, repl) =>
-      resultOrVouchError(JSON.stringify(mutate(seeds[s], path, repl))),
-    ),
-    { numRuns: 1500 },
-  );
-  const text = JSON.stringify(seeds[0]);
-  fc.assert(fc.property(fc.nat(text.length), (n) => resultOrVouchError(text.slice(0, n))), { numRuns: 200 });
-});
-
-test('fixtures on disk stay readable after the property run (sanity)', () => {
+test('a fixture written to disk reads back through readSbomFile (sanity)', () => {
   writeFileSync(join(tmp, 'ok.json'), JSON.stringify(seeds[0]));
   return readSbomFile(join(tmp, 'ok.json')).then((inv) => assert.equal(inv.packages.length, 62));
 });

@@ -141,3 +141,215 @@ describe('round trips', () => {
     assert.deepEqual(back.packages.map((p) => p.licenses), inv.packages.map((p) => p.licenses));
   });
 });
+
+// --- issue 9 item 10: the image is named by repository and manifest digest ------------------
+
+import { imagePurl, imageSubject } from '../../src/core/packages/sbom/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeMiniLayout } from '../helpers/mini-layout.js';
+import { runCli } from '../helpers/inspect.js';
+
+const DIGEST = `sha256:${'c'.repeat(64)}`;
+
+describe('the image an SBOM describes', () => {
+  test('imageSubject/imagePurl from the parsed reference, as syft writes pkg:oci', () => {
+    const s = imageSubject({ reference: 'docker://127.0.0.1:5000/team/app:1.2', name: '127.0.0.1:5000/team/app:1.2', digest: DIGEST, platform: { architecture: 'amd64' } });
+    assert.deepEqual(s, { repository: '127.0.0.1:5000/team/app', name: 'app', digest: DIGEST, tag: '1.2', arch: 'amd64' });
+    assert.equal(imagePurl(s), `pkg:oci/app@sha256%3A${'c'.repeat(64)}?arch=amd64&repository_url=127.0.0.1:5000/team/app&tag=1.2`);
+    const d = imageSubject({ reference: 'docker-daemon:alpine:3.20', name: 'alpine:3.20', digest: DIGEST });
+    assert.equal(imagePurl(d), `pkg:oci/alpine@sha256%3A${'c'.repeat(64)}?repository_url=docker.io/library/alpine&tag=3.20`);
+    const l = imageSubject({ reference: 'oci:/tmp/layouts/web:v1', name: 'web:v1', digest: DIGEST });
+    assert.equal(imagePurl(l), `pkg:oci/web@sha256%3A${'c'.repeat(64)}?tag=v1`);
+  });
+
+  test('a daemon copy (synthesised manifest digest) never pairs that digest with repository_url: the repo digest the daemon recorded for that repository, else no repository_url', () => {
+    const REPO = `sha256:${'d'.repeat(64)}`;
+    const base = { reference: 'docker-daemon:127.0.0.1:5000/rev9/app:1', name: '127.0.0.1:5000/rev9/app:1', digest: DIGEST, synthesizedManifest: true };
+    // Pulled: RepoDigests names the registry manifest for this repository (others are ignored).
+    const pulled = imageSubject({ ...base, repoDigests: [`127.0.0.1:5000/other/app@sha256:${'e'.repeat(64)}`, `127.0.0.1:5000/rev9/app@${REPO}`] });
+    assert.equal(imagePurl(pulled), `pkg:oci/app@sha256%3A${'d'.repeat(64)}?repository_url=127.0.0.1:5000/rev9/app&tag=1`);
+    // Docker Hub short form in RepoDigests ("alpine@sha256:…") is docker.io/library/alpine.
+    const hub = imageSubject({ reference: 'docker-daemon:alpine:3.20', name: 'alpine:3.20', digest: DIGEST, synthesizedManifest: true, repoDigests: [`alpine@${REPO}`] });
+    assert.equal(imagePurl(hub), `pkg:oci/alpine@sha256%3A${'d'.repeat(64)}?repository_url=docker.io/library/alpine&tag=3.20`);
+    // Built locally (or the cache answered without the daemon's RepoDigests): the synthesised digest, no repository_url.
+    for (const repoDigests of [[], undefined]) {
+      const local = imageSubject({ ...base, ...(repoDigests ? { repoDigests } : {}) });
+      assert.equal(local.repository, null);
+      assert.equal(imagePurl(local), `pkg:oci/app@sha256%3A${'c'.repeat(64)}?tag=1`);
+    }
+  });
+
+  test('CycloneDX metadata.component and the SPDX described package carry it; both still validate and read back to the same packages', async () => {
+    const inv = await readSbomFile(fx(READABLE_FIXTURES[3]!));
+    const image = imageSubject({ reference: 'docker://ghcr.io/acme/web:2', name: 'ghcr.io/acme/web:2', digest: DIGEST, platform: { architecture: 'arm64' } });
+    const purl = imagePurl(image);
+    const cdx = toCycloneDx(inv, { ...META, image }) as { metadata: { component: Record<string, unknown> } };
+    assert.equal(await validateCdx(cdx), null);
+    assert.deepEqual(cdx.metadata.component, { 'bom-ref': purl, type: 'container', name: 'ghcr.io/acme/web', version: DIGEST, purl, hashes: [{ alg: 'SHA-256', content: 'c'.repeat(64) }] });
+    const spdx = toSpdx(inv, { ...META, image }) as { packages: Array<Record<string, unknown>>; relationships: Array<Record<string, string>> };
+    assert.equal(validateSpdx(spdx), null);
+    const described = spdx.relationships.filter((r) => r.relationshipType === 'DESCRIBES').map((r) => r.relatedSpdxElement);
+    assert.equal(described.length, 1);
+    const root = spdx.packages.find((p) => p.SPDXID === described[0])!;
+    assert.equal(root.name, 'ghcr.io/acme/web');
+    assert.equal(root.versionInfo, DIGEST);
+    assert.equal(root.primaryPackagePurpose, 'CONTAINER');
+    assert.deepEqual(root.externalRefs, [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: purl }]);
+    assert.equal(spdx.relationships.filter((r) => r.relationshipType === 'CONTAINS').length, inv.packages.length);
+    assert.deepEqual(ident(parseSbom(JSON.stringify(spdx), 'spdx')), ident(inv));
+    assert.deepEqual(ident(parseSbom(JSON.stringify(cdx), 'cdx')), ident(inv));
+  });
+
+  test('vouch sbom IMAGE --format cyclonedx-json / spdx-json names the image by its manifest digest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vouch-sbom-subject-'));
+    const lay = await writeMiniLayout(join(dir, 'web'), { tag: 'v1', platforms: [{ os: 'linux', architecture: 'amd64' }] });
+    const digest = lay.images[0]!.manifestDigest;
+    const c = await runCli(['sbom', `oci:${lay.dir}:v1`, '--format', 'cyclonedx-json']);
+    assert.equal(c.code, 0, c.stderr);
+    const cdx = JSON.parse(c.stdout);
+    assert.equal(cdx.metadata.component.version, digest);
+    assert.equal(cdx.metadata.component.purl, `pkg:oci/web@${digest.replace(':', '%3A')}?arch=amd64&tag=v1`);
+    assert.equal(await validateCdx(cdx), null);
+    const s = await runCli(['sbom', `oci:${lay.dir}:v1`, '--format', 'spdx-json']);
+    const spdx = JSON.parse(s.stdout);
+    assert.equal(validateSpdx(spdx), null);
+    assert.equal(spdx.packages[0].versionInfo, digest);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Issue 12 (a gap left by session 3): what makes an inventory incomplete (a
+// foreign layer not fetched, an archive that could not be read...) was said
+// only on stderr, so a pipeline that stores the CycloneDX or SPDX document lost
+// it. The documents now carry each warning in the format's own place
+// (CycloneDX metadata.properties `vouch:warning` plus a composition whose
+// aggregate is `incomplete`; SPDX creationInfo.comment), stay valid against the
+// official schemas, keep the image's strings escaped, and the exit code and
+// stderr are what they were.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tar } from '../helpers/tar-writer.js';
+import { writeLayersLayout } from '../helpers/layer-layout.js';
+
+describe('the inventory\'s warnings in the documents', () => {
+  // C1 CSI and a bidi override pass the manifest's URI check; ESC comes in through a file name.
+  const URL_FROM_IMAGE = 'http://127.0.0.1:9/foreign/\u009b31m\u202ebase.tar.gz';
+  const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
+
+  async function foreignImage(t: { after: (f: () => Promise<void>) => void }, withForeign = true): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'vouch-sbom-docwarn-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    process.env.VOUCH_CACHE_DIR = join(dir, 'cache');
+    const status = 'Package: evil-backdoor\nStatus: install ok installed\nVersion: 6.6.6\nArchitecture: amd64\n\n';
+    const l = await writeLayersLayout(
+      join(dir, 'layout'),
+      [
+        tar([{ name: 'var/lib/dpkg/', type: 'dir' }, { name: 'var/lib/dpkg/status', data: status }]),
+        tar([
+          { name: 'var/lib/dpkg/', type: 'dir' },
+          { name: 'var/lib/dpkg/status', data: 'Package: curl\nStatus: install ok installed\nVersion: 8.5.0-2\nArchitecture: amd64\n\n' },
+          // Not a zip: a warning that quotes the file's name.
+          { name: 'app/\u001b[2Jx-1.0.jar', data: 'not a zip at all' },
+        ]),
+      ],
+      'test',
+      {},
+      withForeign ? [{ mediaType: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip', urls: [URL_FROM_IMAGE] }] : [],
+    );
+    if (withForeign) await rm(l.layers[0]!.path);
+    return l.ref;
+  }
+
+  test('sbom: the foreign layer and every other warning are in the CycloneDX and SPDX documents; stderr and exit code unchanged', async (t) => {
+    const ref = await foreignImage(t);
+    const json = await runCli(['sbom', ref, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const warnings: string[] = JSON.parse(json.stdout).warnings;
+    assert.equal(warnings.length, 2, json.stdout);
+    assert.match(warnings[0]!, /^layer 0 \(sha256:[0-9a-f]{64}\): foreign layer: .*not fetched.*its packages are not listed$/);
+    assert.match(warnings[1]!, /x-1\.0\.jar.*unreadable/);
+    // stderr says exactly the same, one line each, as before.
+    const stderr = warnings.map((w) => `vouch: warning: ${w}\n`).join('');
+    assert.equal(json.stderr, stderr);
+
+    const cdxRun = await runCli(['sbom', ref, '--format', 'cyclonedx-json']);
+    assert.equal(cdxRun.code, 0);
+    assert.equal(cdxRun.stderr, stderr);
+    const cdx = JSON.parse(cdxRun.stdout);
+    assert.equal(await validateCdx(cdx), null);
+    assert.deepEqual(
+      cdx.metadata.properties.filter((p: { name: string }) => p.name === 'vouch:warning').map((p: { value: string }) => p.value),
+      warnings,
+    );
+    assert.deepEqual(cdx.compositions, [{ aggregate: 'incomplete', assemblies: [cdx.metadata.component['bom-ref']] }]);
+    assert.deepEqual(cdx.components.map((c: { name: string }) => c.name), ['curl']);
+
+    const spdxRun = await runCli(['sbom', ref, '--format', 'spdx-json']);
+    assert.equal(spdxRun.code, 0);
+    assert.equal(spdxRun.stderr, stderr);
+    const spdx = JSON.parse(spdxRun.stdout);
+    assert.equal(validateSpdx(spdx), null);
+    assert.deepEqual(spdx.creationInfo.comment.split('\n'), ['vouch: this inventory may be incomplete (2 warnings):', ...warnings.map((w) => `vouch:warning: ${w}`)]);
+
+    const table = await runCli(['sbom', ref]);
+    assert.equal(table.code, 0);
+    assert.equal(table.stderr, stderr);
+
+    // The image's bytes stay escaped in every document (as on stderr): visible, never raw.
+    const strings = (v: unknown): string[] =>
+      typeof v === 'string' ? [v] : Array.isArray(v) ? v.flatMap(strings) : v && typeof v === 'object' ? Object.values(v).flatMap(strings) : [];
+    for (const [name, texts] of [
+      ['json', strings(JSON.parse(json.stdout))],
+      ['cyclonedx', strings(cdx)],
+      ['spdx', strings(spdx)],
+      ['stderr', [stderr.replace(/\n/g, ' ')]],
+    ] as const) {
+      for (const s of texts) assert.doesNotMatch(s, RAW_CONTROL, `${name}: ${JSON.stringify(s)}`);
+      assert.ok(texts.some((s) => s.includes('\\u009b31m\\u202ebase.tar.gz')), `${name}: the URL is shown escaped`);
+      assert.ok(texts.some((s) => s.includes('app/\\x1b[2Jx-1.0.jar')), `${name}: the file name is shown escaped`);
+    }
+  });
+
+  test('sbom: one warning without a foreign layer is still incomplete; an inventory without warnings claims nothing', async (t) => {
+    // Every layer present: only the unreadable jar's warning is left. And an image with no warning at all.
+    const ref = await foreignImage(t, false);
+    const clean = await mkdtemp(join(tmpdir(), 'vouch-sbom-clean-'));
+    t.after(() => rm(clean, { recursive: true, force: true }));
+    const l = await writeLayersLayout(join(clean, 'layout'), [tar([{ name: 'var/lib/dpkg/', type: 'dir' }, { name: 'var/lib/dpkg/status', data: 'Package: curl\nStatus: install ok installed\nVersion: 8.5.0-2\nArchitecture: amd64\n\n' }])]);
+    for (const r of [ref, l.ref]) {
+      const cdxRun = await runCli(['sbom', r, '--format', 'cyclonedx-json']);
+      const spdxRun = await runCli(['sbom', r, '--format', 'spdx-json']);
+      assert.equal(cdxRun.code, 0);
+      const cdx = JSON.parse(cdxRun.stdout);
+      const spdx = JSON.parse(spdxRun.stdout);
+      assert.equal(await validateCdx(cdx), null);
+      assert.equal(validateSpdx(spdx), null);
+      if (r === l.ref) {
+        assert.equal(cdxRun.stderr, '');
+        assert.equal(cdx.metadata.properties, undefined);
+        assert.equal(cdx.compositions, undefined);
+        assert.equal(spdx.creationInfo.comment, undefined);
+      } else {
+        // One warning (the jar), no foreign layer: still incomplete, and said once.
+        assert.equal(cdx.metadata.properties.length, 1);
+        assert.equal(cdx.compositions[0].aggregate, 'incomplete');
+      }
+    }
+  });
+
+  test('sbom: a digest vouch synthesised is a note in the documents, not a gap in the inventory', async () => {
+    // dive's test image is a legacy `docker save`: no stored manifest, so vouch synthesises one.
+    const ref = `docker-archive:${new URL('../fixtures/dive/test-docker-image.tar', import.meta.url).pathname}`;
+    const cdxRun = await runCli(['sbom', ref, '--format', 'cyclonedx-json']);
+    assert.equal(cdxRun.code, 0, cdxRun.stderr);
+    const cdx = JSON.parse(cdxRun.stdout);
+    assert.equal(await validateCdx(cdx), null);
+    const notes = cdx.metadata.properties.filter((p: { name: string }) => p.name === 'vouch:note');
+    assert.equal(notes.length, 1);
+    assert.match(notes[0].value, /^the digest sha256:[0-9a-f]{64} is synthesised by vouch \(the archive stores no manifest\)/);
+    const spdx = JSON.parse((await runCli(['sbom', ref, '--format', 'spdx-json'])).stdout);
+    assert.equal(validateSpdx(spdx), null);
+    assert.match(spdx.creationInfo.comment, /^vouch:note: the digest sha256:[0-9a-f]{64} is synthesised by vouch/m);
+  });
+});

@@ -13,7 +13,7 @@ import { certificateSubject, fulcioExtensions, parseCertificate, splitPemCertifi
 import type { CosignVerifyContext } from '../../src/core/trust/cosign-signer.js';
 import { describeKey } from '../../src/core/trust/prehash.js';
 import { verifyRekorAnnotation } from '../../src/core/trust/rekor-set.js';
-import { trustedRootFromPems } from '../../src/core/trust/trusted-root.js';
+import { defaultTrustedRoot, trustedRootFromPems } from '../../src/core/trust/trusted-root.js';
 import { verifySimpleSigning } from '../../src/core/trust/simple-signing.js';
 import { parseTrustFile, type TrustedSigner } from '../../src/core/trust/trust-file.js';
 
@@ -40,7 +40,9 @@ function dir(name: string): { layers: AttachedLayer[]; subjects: Set<string> } {
 const keySigner = (name: string, pem: string): TrustedSigner => ({ name, type: 'key', keyPath: name, publicKeyPem: pem, key: describeKey(pem) });
 const cosignPub = keySigner('cosign', f('cosign.pub'));
 const cosign2Pub = keySigner('cosign2', f('cosign2.pub'));
-const rekorAnchors = trustedRootFromPems({ rekorKeyPems: [f('rekor.pub')], caPems: [f('fulcio_v1.crt.pem')] }, 'containers-image fixtures');
+// The public-good CT logs (from the shipped trusted root): the Fulcio certificate's SCT is checked against them.
+const ctKeyPems = defaultTrustedRoot().ctlogs.map((l) => l.publicKey.export({ format: 'pem', type: 'spki' }).toString());
+const rekorAnchors = trustedRootFromPems({ rekorKeyPems: [f('rekor.pub')], caPems: [f('fulcio_v1.crt.pem')], ctKeyPems }, 'containers-image fixtures');
 const noAnchors = trustedRootFromPems({}, 'no anchors');
 
 function ctx(signers: TrustedSigner[], subjects: Set<string>, anchors = noAnchors, requireTlog = false): CosignVerifyContext {
@@ -134,8 +136,12 @@ test('dir-img-cosign-fulcio-rekor-valid: keyless ACCEPT for mitr@redhat.com; REJ
   const anchored = await parseTrustFile('signers:\n  - name: x\n    keyless: {issuer: "https://github.com/login/oauth", subjectRegExp: "mitr@redhat\\\\.com"}\n', '/x/vouch.trust.yaml');
   assert.equal(verifySimpleSigning(l, ctx(anchored.signers, subjects, rekorAnchors)).reason, 'OK');
   // Without the Fulcio CA the certificate chains nowhere.
-  const noCa = trustedRootFromPems({ rekorKeyPems: [f('rekor.pub')] });
+  const noCa = trustedRootFromPems({ rekorKeyPems: [f('rekor.pub')], ctKeyPems });
   assert.equal(verifySimpleSigning(l, ctx(trust.signers, subjects, noCa)).reason, 'CERT_CHAIN_INVALID');
+  // Without the CT log that issued its SCT, the certificate was never publicly logged as far as this root knows.
+  const noCt = trustedRootFromPems({ rekorKeyPems: [f('rekor.pub')], caPems: [f('fulcio_v1.crt.pem')] });
+  const sct = verifySimpleSigning(l, ctx(trust.signers, subjects, noCt));
+  assert.equal(sct.reason, 'SCT_INVALID', sct.message);
 });
 
 test('dir-img-cosign-modified-manifest: SUBJECT_MISMATCH', () => {
@@ -183,4 +189,30 @@ test('rekor-set verifies under rekor.pub with integratedTime 1670870899, fails u
   assert.equal(ok.evidence.integratedTime, new Date(1670870899 * 1000).toISOString());
   assert.equal(verifyRekorAnnotation(set, trustedRootFromPems({ rekorKeyPems: [f('cosign.pub')] })).ok, false);
   assert.equal(verifyRekorAnnotation('{"SignedEntryTimestamp": 1}', trustedRootFromPems({})).ok, false);
+});
+
+test('dir-img-cosign-pki-valid: ACCEPT under an explicit `ca` signer (roots + intermediates, email and host), no log; REJECT without it or for another name', async () => {
+  const { layers, subjects } = dir('dir-img-cosign-pki-valid');
+  const l = layers[0]!;
+  const at = join(FIX, 'fixtures', 'vouch.trust.yaml');
+  const trust = await parseTrustFile(
+    'signers:\n  - name: team-a\n    ca: {roots: ./pki_root_crts.pem, intermediates: ./pki_intermediate_crts.pem, subjectEmail: qiwan@redhat.com, subjectHostname: myhost.example.com}\n',
+    at,
+  );
+  const ok = verifySimpleSigning(l, ctx(trust.signers, subjects, rekorAnchors));
+  assert.equal(ok.reason, 'OK', ok.message);
+  assert.equal(ok.signer?.type, 'ca');
+  assert.equal(ok.signer?.trustedAs, 'team-a');
+  assert.equal(ok.tlog, null);
+  assert.match(ok.message, /no transparency log entry/);
+  // Without a `ca` signer the same certificate is just a certificate from an unknown CA, with no log entry.
+  const fulcioOnly = await parseTrustFile('signers:\n  - name: x\n    keyless: {issuer: i, subject: qiwan@redhat.com}\n', at);
+  assert.equal(verifySimpleSigning(l, ctx(fulcioOnly.signers, subjects, rekorAnchors)).reason, 'TLOG_MISSING');
+  const otherEmail = await parseTrustFile('signers:\n  - name: team-b\n    ca: {roots: ./pki_root_crts.pem, intermediates: ./pki_intermediate_crts.pem, subjectEmail: someone@redhat.com}\n', at);
+  assert.equal(verifySimpleSigning(l, ctx(otherEmail.signers, subjects, rekorAnchors)).verified, false);
+  const otherHost = await parseTrustFile('signers:\n  - name: team-b\n    ca: {roots: ./pki_root_crts.pem, intermediates: ./pki_intermediate_crts.pem, subjectHostname: other.example.com}\n', at);
+  assert.equal(verifySimpleSigning(l, ctx(otherHost.signers, subjects, rekorAnchors)).verified, false);
+  // The intermediates are needed (the signature's chain annotation holds them too, but only as untrusted helpers to the roots).
+  const wrongRoot = await parseTrustFile('signers:\n  - name: team-b\n    ca: {roots: ./fulcio_v1.crt.pem, subjectEmail: qiwan@redhat.com}\n', at);
+  assert.equal(verifySimpleSigning(l, ctx(wrongRoot.signers, subjects, rekorAnchors)).verified, false);
 });

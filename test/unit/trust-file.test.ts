@@ -36,8 +36,8 @@ test('a full trust file: keys of every supported kind resolve against the file f
       '  - {name: p384, key: keys/p384.pub}',
       '  - {name: rsa, key: ./keys/rsa.pub}',
       '  - {name: ed, key: ./keys/ed.pub}',
-      'reviewers: [{name: bob}]',
-      'require: {approvals: 1}',
+      'reviewers: [{name: bob, key: ./keys/p256.pub}, {name: carol, keyless: {issuer: https://accounts.google.com, subject: carol@example.com}}]',
+      'require: {approvals: 2, maxAge: 30d, decisions: [approved], tlog: true}',
       '',
     ].join('\n'),
   );
@@ -47,7 +47,8 @@ test('a full trust file: keys of every supported kind resolve against the file f
   assert.deepEqual(t.signers.filter((s) => s.type === 'key').map((s) => (s as { key: { algorithm: string } }).key.algorithm), ['ecdsa-p256', 'ecdsa-p384', 'rsa', 'ed25519']);
   assert.equal(t.policy.keys.length, 4);
   assert.equal(t.policy.identities.length, 2);
-  assert.deepEqual(t.reviewers, [{ name: 'bob' }]);
+  assert.deepEqual(t.reviewers.map((r) => [r.name, r.type]), [['bob', 'key'], ['carol', 'keyless']]);
+  assert.deepEqual(t.require, { approvals: 2, maxAge: '30d', maxAgeMs: 30 * 86_400_000, decisions: ['approved'], tlog: true });
   // Anchored regexp, exact subject, issuer always required.
   const ok = 'https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.2.3';
   assert.equal(matchKeyless(t.signers, ok, 'https://token.actions.githubusercontent.com')?.name, 'release-pipeline');
@@ -67,7 +68,7 @@ const bad: Array<[string, string, RegExp]> = [
   ['unknown top-level key', 'signer: []\n', /unknown key "signer"/],
   ['unknown signer key', 'signers:\n  - {name: a, key: ./k.pub, colour: blue}\n', /unknown key "colour"/],
   ['unknown keyless key', 'signers:\n  - {name: a, keyless: {issuer: i, subject: s, email: e}}\n', /unknown key "email"/],
-  ['both key and keyless', 'signers:\n  - {name: a, key: ./k.pub, keyless: {issuer: i, subject: s}}\n', /exactly one of "key" or "keyless"/],
+  ['both key and keyless', 'signers:\n  - {name: a, key: ./k.pub, keyless: {issuer: i, subject: s}}\n', /exactly one of "key", "keyless" or "ca"/],
   ['keyless without subject', 'signers:\n  - {name: a, keyless: {issuer: i}}\n', /subject/],
   ['keyless without issuer', 'signers:\n  - {name: a, keyless: {subject: s}}\n', /issuer/],
   ['subject and regexp', 'signers:\n  - {name: a, keyless: {issuer: i, subject: s, subjectRegExp: s}}\n', /exactly one of "subject" or "subjectRegExp"/],
@@ -77,7 +78,29 @@ const bad: Array<[string, string, RegExp]> = [
   ['secp256k1 key', 'signers:\n  - {name: a, key: ./keys/k1.pub}\n', /unsupported ECDSA curve/],
   ['not YAML', 'signers: [\n', /not valid YAML/],
   ['signers not a list', 'signers: {a: 1}\n', /signers: must be array/],
+  ['unknown certificate extension', 'signers:\n  - {name: a, keyless: {issuer: i, subject: s, extensions: {sourceRepo: x}}}\n', /unknown key "sourceRepo"/],
+  ['tlog on a keyless signer', 'signers:\n  - {name: a, keyless: {issuer: i, subject: s}, tlog: optional}\n', /"tlog" applies to key signers/],
+  ['tlog value', 'signers:\n  - {name: a, key: ./keys/p256.pub, tlog: maybe}\n', /tlog: "maybe" is not one of "required", "optional"/],
+  ['require.tlog is a boolean (approvals must be logged)', 'require: {tlog: optional}\n', /require\.tlog: must be boolean/],
+  ['unknown require key', 'require: {colour: 1}\n', /require: unknown key "colour"/],
+  ['ca without a subject', 'signers:\n  - {name: a, ca: {roots: ./keys/p256.pub}}\n', /subjectEmail or subjectHostname/],
+  ['ca roots that hold no certificate', 'signers:\n  - {name: a, ca: {roots: ./keys/p256.pub, subjectEmail: a@b.c}}\n', /holds no PEM certificate/],
 ];
+
+test('keyless extensions: every constrained extension must be present with exactly that value', async () => {
+  const t = await parseTrustFile(
+    'signers:\n  - name: rel\n    keyless:\n      issuer: i\n      subjectRegExp: "https://github\\\\.com/acme/app/.+"\n      extensions: {sourceRepositoryURI: https://github.com/acme/app, buildTrigger: push, githubWorkflowRepository: acme/app}\n',
+    '/x/vouch.trust.yaml',
+  );
+  const sub = 'https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1';
+  const ok = { sourceRepositoryUri: 'https://github.com/acme/app', buildTrigger: 'push', githubWorkflowRepository: 'acme/app' };
+  assert.equal(matchKeyless(t.signers, sub, 'i', ok)?.name, 'rel');
+  assert.equal(matchKeyless(t.signers, sub, 'i', { ...ok, sourceRepositoryUri: 'https://github.com/evil/fork' }), undefined);
+  assert.equal(matchKeyless(t.signers, sub, 'i', { ...ok, sourceRepositoryUri: 'https://github.com/acme/app/' }), undefined, 'exact, not normalised');
+  const { buildTrigger: _absent, ...missing } = ok;
+  assert.equal(matchKeyless(t.signers, sub, 'i', missing), undefined, 'an absent extension does not match');
+  assert.deepEqual(t.policy.identities[0]!.extensions, { sourceRepositoryURI: 'https://github.com/acme/app', buildTrigger: 'push', githubWorkflowRepository: 'acme/app' });
+});
 for (const [name, text, re] of bad) {
   test(`rejected: ${name}`, async () => {
     const dir = await setup();
@@ -88,4 +111,11 @@ for (const [name, text, re] of bad) {
 test('an empty file trusts nobody', async () => {
   const t = await parseTrustFile('', '/x/vouch.trust.yaml');
   assert.deepEqual(t.signers, []);
+});
+
+test('reviewers and require are checked: a reviewer needs a key or an identity, unknown require keys and bad durations are errors', async () => {
+  await assert.rejects(parseTrustFile('reviewers: [{name: bob}]\n', '/x/t.yaml'), /reviewers\.0: a reviewer has exactly one of "key" or "keyless"/);
+  await assert.rejects(parseTrustFile('require: {approvals: 2, quorum: 3}\n', '/x/t.yaml'), /require: unknown key "quorum"/);
+  await assert.rejects(parseTrustFile('require: {maxAge: 30 days}\n', '/x/t.yaml'), /require\.maxAge: expected a duration/);
+  await assert.rejects(parseTrustFile('reviewers: [{name: bob, key: ./missing.pub}]\n', '/x/t.yaml'), /reviewers\.0 \(bob\): cannot read key/);
 });

@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
-import { chainPasses, refreshTrustedRoot, verifyChain, type ChainOptions, type ChainReport } from '../../core/trust/chain.js';
+import { chainPasses, refreshTrustedRoot, resolveTrust, verifyChain, type ChainOptions, type ChainReport } from '../../core/trust/chain.js';
+import { unpinnedSignerWarnings } from '../../core/trust/trust-file.js';
 import { sanitizeLine } from '../../core/util/sanitize.js';
 import { collect, parsePlatform } from '../options.js';
 import type { CliIo } from '../io.js';
+import type { ChainApproval } from '../../core/approval/attached.js';
+import { toJsonText } from '../../core/util/path-bytes.js';
+import { loadSignerTrustFile } from '../../core/trust/trust-file.js';
 
 export interface ChainFlags {
   trust?: string;
@@ -19,15 +23,31 @@ export function formatChain(r: ChainReport): string {
   const out: string[] = [];
   out.push(`image        ${s(j.image.reference)}`);
   out.push(`digest       ${j.image.digest}`);
-  out.push(`trust        ${s(r.trustSource)}; root: ${s(r.trustedRootSource)}`);
+  if (j.image.caveat) out.push(`note         ${sanitizeLine(j.image.caveat)}`);
+  if (j.image.note) out.push(`note         ${sanitizeLine(j.image.note)}`);
+  const file = j.trust.file === null ? '(no trust file: nothing is trusted)' : j.trust.implicit ? `${s(j.trust.file)} (implicit ./vouch.trust.yaml)` : s(j.trust.file);
+  out.push(`trust        ${file}; root: ${s(j.trust.trustedRoot)}`);
+  for (const w of j.warnings ?? []) out.push(`warning      ${sanitizeLine(w)}`);
+  if (j.index) {
+    const ix = j.index;
+    const rule = ix.rule === 'index' ? 'signed itself' : ix.rule === 'every-platform' ? 'every platform manifest must be signed' : 'the selected platform suffices (allowPlatformOnlySignatures)';
+    out.push(`index        ${ix.digest} (${rule})${ix.satisfied ? '' : `  ${ix.reason}`}`);
+    for (const p of ix.platforms) {
+      const state = !p.checked ? 'not checked' : p.signed ? `signed by ${p.signers.map(s).join(', ')}` : `UNSIGNED${p.reasons.length ? ` (${[...new Set(p.reasons)].join(', ')})` : ''}`;
+      out.push(`  ${p.selected ? '*' : ' '} ${s(p.platform).padEnd(14)} ${p.digest.slice(0, 19)}  ${state}`);
+    }
+  }
   out.push('');
   out.push(`signatures (${j.signatures.length})`);
   if (j.signatures.length === 0) out.push('  none found');
   j.signatures.forEach((x, i) => {
     const who = x.signer ? (x.signer.type === 'key' ? `key ${s(x.signer.keyId).slice(0, 16)}` : `${s(x.signer.subject)} (${s(x.signer.issuer)})`) : 'unknown signer';
     const as = x.signer?.trustedAs ? ` as ${s(x.signer.trustedAs)}` : '';
-    const log = x.tlog ? `; log index ${x.tlog.logIndex} at ${s(x.tlog.integratedTime)}` : '';
-    out.push(`  ${x.verified ? 'OK  ' : 'FAIL'} ${x.kind.padEnd(6)} ${who}${as}${log}`);
+    const log = x.tlog ? `; log index ${x.tlog.logIndex} at ${s(x.tlog.integratedTime)}` : x.verified ? '; no transparency log entry' : '';
+    const over = x.signedDigest && x.signedDigest !== j.image.digest ? ` over ${x.signedDigest === j.index?.digest ? 'the index' : x.signedDigest.slice(0, 19)}` : '';
+    out.push(`  ${x.verified ? 'OK  ' : 'FAIL'} ${x.kind.padEnd(6)} ${who}${as}${over}${log}`);
+    // A layout or archive has no registry name to compare the signed one with (matchRepository cannot decide): say so.
+    if (x.signedReference !== null) out.push(`       signed for ${s(x.signedReference)}${j.image.reference.startsWith('docker://') ? '' : ' (not compared: the image has no registry name)'}`);
     if (!x.verified) out.push(`       ${x.reason}: ${s(r.signatureMessages[i])}`);
   });
   out.push('');
@@ -57,12 +77,30 @@ export function formatChain(r: ChainReport): string {
     for (const src of f.sources) out.push(`    ${src.from.padEnd(20)} ${s(src.value)}`);
   }
   out.push('');
-  out.push(chainPasses(j) ? 'result: at least one trusted signature verifies' : 'result: no trusted signature verifies');
+  const approvals = j.approvals ?? [];
+  out.push(`approvals (${approvals.length})`);
+  if (approvals.length === 0) out.push('  none found');
+  for (const a of approvals) out.push(formatChainApprovalLine(a));
+  out.push('');
+  out.push(resultLine(j));
   return out.join('\n');
+}
+
+function resultLine(j: ChainReport['json']): string {
+  if (chainPasses(j)) return j.index ? `result: ${j.index.rule === 'index' ? 'a trusted signature verifies over the index' : j.index.rule === 'every-platform' ? 'every platform manifest has a trusted signature' : 'the selected platform has a trusted signature'}` : 'result: at least one trusted signature verifies';
+  if (j.index && j.signatures.some((x) => x.verified)) {
+    const unsigned = j.index.platforms.filter((p) => p.checked && !p.signed).map((p) => p.platform);
+    return `result: ${j.index.reason}: the index is not signed and ${unsigned.length ? `${unsigned.map(s).join(', ')} ${unsigned.length === 1 ? 'has' : 'have'} no trusted signature` : 'not every platform is signed'}`;
+  }
+  // Say it when the only trusted thing is an attestation: the "OK … by X" lines above are attestations, not signatures of the image.
+  if (j.attestations.some((a) => a.verified)) return 'result: no trusted signature verifies (only attestations verified: an attestation is a claim about the image, not a signature of it)';
+  return 'result: no trusted signature verifies';
 }
 
 export async function runChain(ref: string, flags: ChainFlags, io: CliIo): Promise<number> {
   const opts: ChainOptions = {};
+  // Given explicitly, a file without signers is a mistake to report, not a verdict on the image.
+  if (flags.trust) await loadSignerTrustFile(flags.trust);
   if (flags.trust) opts.trustFile = flags.trust;
   if (flags.platform) opts.platform = parsePlatform(flags.platform);
   if (flags.insecureRegistry?.length) opts.insecureRegistries = flags.insecureRegistry;
@@ -70,8 +108,11 @@ export async function runChain(ref: string, flags: ChainFlags, io: CliIo): Promi
     const path = await refreshTrustedRoot();
     if (!flags.json) io.err(`vouch: trusted root updated through TUF: ${path}\n`);
   }
+  // Loaded here so that its warnings come first, even when the image cannot be opened.
+  opts.trust = await resolveTrust(opts);
+  for (const w of unpinnedSignerWarnings(opts.trust)) io.err(`vouch: warning: ${sanitizeLine(w)}\n`);
   const report = await verifyChain(ref, opts);
-  if (flags.json) io.out(`${JSON.stringify(report.json, null, 2)}\n`);
+  if (flags.json) io.out(`${toJsonText(report.json, 2)}\n`);
   else io.out(`${formatChain(report)}\n`);
   return chainPasses(report.json) ? 0 : 1;
 }
@@ -89,4 +130,11 @@ export function registerChain(program: Command, io: CliIo): void {
     .action(async (ref: string, flags: ChainFlags) => {
       io.setExitCode(await runChain(ref, flags, io));
     });
+}
+
+/** One approval as `vouch chain` lists it: an expired one says so (never OK), a live one says until when. */
+export function formatChainApprovalLine(a: ChainApproval): string {
+  const until = a.expiresAt ? (a.expired ? `, expired ${s(a.expiresAt)}` : `, valid until ${s(a.expiresAt)}`) : '';
+  const what = a.verified ? `${s(a.decision)} by ${s(a.reviewer)}${a.release ? ` (${s(a.release.name)} ${s(a.release.version)})` : ''}${until}` : `${a.reason}: ${s(a.message)}`;
+  return `  ${!a.verified ? 'FAIL' : a.expired ? 'EXPIRED' : 'OK  '} ${a.via.padEnd(13)} ${a.digest.slice(0, 19)} ${what}`;
 }

@@ -21,21 +21,28 @@ import {
 } from '../../core/checks/index.js';
 import { VouchError } from '../../core/errors.js';
 import { sanitizeLine } from '../../core/util/sanitize.js';
-import { table } from '../format/text.js';
+import { table, WHOLE } from '../format/text.js';
+import { noStyle, styleFor, type Style } from '../format/style.js';
 import { collect, parsePlatform } from '../options.js';
 import type { CliIo } from '../io.js';
+import { toJsonText } from '../../core/util/path-bytes.js';
+import { loadSignerTrustFile } from '../../core/trust/trust-file.js';
 
 export interface CheckFlags {
+  verify?: boolean;
   policy?: string;
   trust?: string;
   baseline?: string;
+  baselineImage?: string;
   scan?: string[];
   sbom?: string;
   format?: string;
+  json?: boolean;
   failOn?: string;
   platform?: string;
   insecureRegistry?: string[];
   printPolicy?: boolean;
+  showSecrets?: boolean;
 }
 
 const require = createRequire(import.meta.url);
@@ -62,7 +69,7 @@ export function docsBaseUrl(pkg = packageJson()): string | null {
 
 const STATUS_ORDER: Record<CheckResult['status'], number> = { fail: 0, excepted: 1, pass: 2 };
 
-export function formatCheckTable(run: CheckRun, failOn: Severity): string {
+export function formatCheckTable(run: CheckRun, failOn: Severity, st: Style = noStyle): string {
   const results = run.resultSet.results;
   const many = run.images.length > 1;
   const shown = results
@@ -71,16 +78,20 @@ export function formatCheckTable(run: CheckRun, failOn: Severity): string {
   const out: string[] = [];
   for (const im of run.images) out.push(`image   ${sanitizeLine(im.label)}`);
   out.push(`policy  ${run.resultSet.policy.digest}`);
+  const t = run.resultSet.trust;
+  if (t) out.push(`trust   ${t.file === null ? '(no trust file: no signer is trusted)' : `${sanitizeLine(t.file)}${t.implicit ? ' (implicit ./vouch.trust.yaml)' : ''}`}; root: ${sanitizeLine(t.trustedRoot)}`);
   out.push('');
   if (shown.length === 0) out.push('no findings');
   else {
     const cols = [
-      ...(many ? [{ header: 'IMAGE', max: 40 }] : []),
-      { header: 'STATUS' },
-      { header: 'SEVERITY' },
-      { header: 'CHECK' },
-      { header: 'SUBJECT', max: 60 },
-      { header: 'MESSAGE', max: 140 },
+      // Narrow terminals keep the check, its message, status and severity; the subject (often a digest) is cut
+      // first and dropped before them, the image column before everything.
+      ...(many ? [{ header: 'IMAGE', max: 40, priority: 5, min: 12 }] : []),
+      { header: 'STATUS', priority: 2, min: WHOLE, color: (c: string) => (c.startsWith('FAIL') ? st.bad(c) : st.dim(c)) },
+      { header: 'SEVERITY', priority: 2, min: WHOLE, color: (c: string) => st.severity(c.trim(), c) },
+      { header: 'CHECK', min: WHOLE },
+      { header: 'SUBJECT', max: 60, priority: 3, min: 16 },
+      { header: 'MESSAGE', max: 140, min: 20 },
     ];
     const rows = shown.map((r) => [
       ...(many ? [sanitizeLine(r.subject.image)] : []),
@@ -105,26 +116,34 @@ export async function runCheck(refs: string[], flags: CheckFlags, io: CliIo): Pr
     return 0;
   }
   if (refs.length === 0) throw new VouchError('USAGE', 'check: give at least one image reference');
-  const format = flags.format ?? 'table';
+  // --json as every other command has it; with another --format it is a contradiction.
+  if (flags.json && flags.format !== undefined && flags.format !== 'json') throw new VouchError('USAGE', `--json and --format ${JSON.stringify(flags.format)}: give one`);
+  const format = flags.json ? 'json' : (flags.format ?? 'table');
   if (!['table', 'json', 'sarif'].includes(format)) throw new VouchError('USAGE', `--format: ${JSON.stringify(format)} is not one of table, json, sarif`);
   if (flags.failOn !== undefined && !isSeverity(flags.failOn)) throw new VouchError('USAGE', `--fail-on: ${JSON.stringify(flags.failOn)} is not one of ${SEVERITIES.join(', ')}`);
   const registry = defaultRegistry();
   const policyPath = flags.policy ?? (existsSync(POLICY_FILE_NAME) ? POLICY_FILE_NAME : undefined);
   const policy = policyPath ? await loadPolicy(policyPath, registry.ids()) : defaultPolicy();
   const opts: CheckOptions = { policy, registry };
+  // Given explicitly, a file without signers is a mistake to report, not a verdict on the image.
+  if (flags.trust) await loadSignerTrustFile(flags.trust);
   if (flags.trust) opts.trustFile = flags.trust;
   if (flags.baseline) opts.baseline = flags.baseline;
+  if (flags.baselineImage !== undefined) opts.baselineImage = flags.baselineImage;
   if (flags.scan?.length) opts.scans = flags.scan;
   if (flags.sbom) opts.sbom = flags.sbom;
   if (flags.platform) opts.platform = parsePlatform(flags.platform);
   if (flags.insecureRegistry?.length) opts.insecureRegistries = flags.insecureRegistry;
+  if (flags.showSecrets) opts.showSecrets = true;
+  if (flags.verify) opts.verify = true;
   const run = await checkReferences(refs, opts);
   const failOn = (flags.failOn as Severity | undefined) ?? policy.failOn;
-  if (format === 'json') io.out(`${JSON.stringify(run.resultSet, null, 2)}\n`);
+  for (const w of run.resultSet.warnings) io.err(`vouch: warning: ${sanitizeLine(w)}\n`);
+  if (format === 'json') io.out(`${toJsonText(run.resultSet, 2)}\n`);
   else if (format === 'sarif') {
     const pkg = packageJson();
-    io.out(`${JSON.stringify(toSarif(run.resultSet, registry, { toolVersion: pkg.version ?? '0.0.0', docsBaseUrl: docsBaseUrl(pkg), images: run.images }), null, 2)}\n`);
-  } else io.out(`${formatCheckTable(run, failOn)}\n`);
+    io.out(`${toJsonText(toSarif(run.resultSet, registry, { toolVersion: pkg.version ?? '0.0.0', docsBaseUrl: docsBaseUrl(pkg), images: run.images }), 2)}\n`);
+  } else io.out(`${formatCheckTable(run, failOn, styleFor())}\n`);
   return failsAt(run.resultSet.results, failOn) ? 1 : 0;
 }
 
@@ -132,16 +151,20 @@ export function registerCheck(program: Command, io: CliIo): void {
   program
     .command('check')
     .description('run the baseline checks (least privilege, traceability, provenance, dependencies, compliance) under a policy')
-    .argument('[ref...]', 'image references: docker://, oci:, or bare paths / names')
+    .argument('[ref...]', 'image references: docker://, oci:, oci-archive:, docker-archive:, docker-daemon:, or bare paths / names')
     .option('--policy <file>', `policy file (default: ./${POLICY_FILE_NAME} when present, else the built-in policy)`)
     .option('--trust <file>', 'trust file (default: ./vouch.trust.yaml when present)')
-    .option('--baseline <ref|file>', 'the last approved release (image or SBOM file) for downgrades and new licences')
+    .option('--baseline <ref|file>', 'the last approved release (image, SBOM file, or approval record verified against --trust) for downgrades and new licences')
+    .option('--baseline-image <key>', "which image of an approval record baseline to compare with (its release key; default: the record's image with the same repository name, or its only image)")
     .option('--scan <file>', 'vulnerability scan report: Trivy JSON, Grype JSON, SARIF, cosign vuln statement (repeatable)', collect)
     .option('--sbom <file>', 'SBOM to compare with the image catalogue (and that counts as the SBOM)')
-    .option('--format <format>', 'table, json or sarif', 'table')
+    .option('--format <format>', 'table, json or sarif (default: table)')
+    .option('--json', 'same as --format json')
     .option('--fail-on <severity>', `exit 1 when a failing result is at or above this: ${SEVERITIES.join(', ')} (default: the policy's failOn, high)`)
     .option('--platform <os/arch[/variant]>', "platform to pick from a multi-platform image (default: the host's)")
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry (repeatable); loopback is always allowed', collect)
+    .option('--verify', 're-hash every layer blob even when the cache answers (a cached answer always checks that each blob is there with its size)')
+    .option('--show-secrets', 'print history lines in results as they are (secret-looking values are redacted by default)')
     .option('--print-policy', 'print the built-in policy (a starting point for vouch.policy.yaml) and exit')
     .action(async (refs: string[], flags: CheckFlags) => {
       io.setExitCode(await runCheck(refs, flags, io));

@@ -1,16 +1,20 @@
 import type { Command } from 'commander';
-import { diffInputs, type DiffReport, type DiffResult, type KeyedChanges } from '../../core/diff/index.js';
+import { diffInputs, type DiffReport, type DiffResult, type KeyedChanges, type LayerRef } from '../../core/diff/index.js';
 import { formatReference } from '../../core/ref/parse.js';
 import { sanitizeLine } from '../../core/util/sanitize.js';
-import { humanBytes, shortDigest, table } from '../format/text.js';
+import { humanBytes, LAYER_SIZES_LEGEND, shortDigest, table, WHOLE } from '../format/text.js';
 import { collect, parsePlatform } from '../options.js';
 import type { CliIo } from '../io.js';
+import { toJsonText } from '../../core/util/path-bytes.js';
 
 export interface DiffFlags {
   json?: boolean;
   platform?: string;
   cache: boolean;
   insecureRegistry?: string[];
+  showSecrets?: boolean;
+  trust?: string;
+  baselineImage?: string;
 }
 
 export async function runDiff(base: string, target: string, flags: DiffFlags, io: CliIo): Promise<number> {
@@ -18,16 +22,21 @@ export async function runDiff(base: string, target: string, flags: DiffFlags, io
     noCache: !flags.cache,
     ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
     ...(flags.insecureRegistry?.length ? { insecureRegistries: flags.insecureRegistry } : {}),
+    ...(flags.showSecrets ? { showSecrets: true } : {}),
+    ...(flags.trust ? { trustFile: flags.trust } : {}),
+    ...(flags.baselineImage !== undefined ? { baselineImage: flags.baselineImage } : {}),
     onResolved: (input, r) => {
       if (!flags.json && !r.how.startsWith('transport ')) io.err(`vouch: ${sanitizeLine(input)}: ${r.how}: ${sanitizeLine(formatReference(r.reference))}\n`);
     },
   });
-  if (flags.json) io.out(`${JSON.stringify(result.report, null, 2)}\n`);
+  if (flags.json) io.out(`${toJsonText(result.report, 2)}\n`);
   else io.out(formatDiff(result));
   return 0;
 }
 
 const s = sanitizeLine;
+/** Files shown per set (added, removed, changed) in text; --json carries them all. */
+const FILES_SHOWN = 20;
 const argv = (a: string[] | null): string => (a === null ? '(none)' : JSON.stringify(a));
 
 function keyedRows(k: KeyedChanges): string[][] {
@@ -62,39 +71,65 @@ export function formatDiff(result: DiffResult): string {
       rows.push(['~', 'Base image', b(c.baseImage.from), b(c.baseImage.to)]);
     }
     out.push(`Config: ${rows.length === 0 ? 'unchanged' : `${rows.length} change${rows.length === 1 ? '' : 's'}`}`);
-    if (rows.length) out.push(table([{ header: '' }, { header: 'SETTING', max: 60 }, { header: 'BASE', max: 70 }, { header: 'TARGET', max: 70 }], rows));
+    if (rows.length) out.push(table([{ header: '', min: WHOLE }, { header: 'SETTING', max: 60, min: 16 }, { header: 'BASE', max: 70, priority: 2, min: 12 }, { header: 'TARGET', max: 70, min: 12 }], rows));
     out.push('');
   }
   if (report.layers) {
     const l = report.layers;
     out.push(`Layers: ${l.shared.length} shared, ${l.added.length} added, ${l.removed.length} removed`);
     const rows = [
-      ...l.shared.map((x) => ['=', shortDigest(x.diffId), humanBytes(x.size), x.createdBy ?? '']),
-      ...l.added.map((x) => ['+', shortDigest(x.diffId), humanBytes(x.size), x.createdBy ?? '']),
-      ...l.removed.map((x) => ['-', shortDigest(x.diffId), humanBytes(x.size), x.createdBy ?? '']),
+      ...l.shared.map((x) => ['=', ...layerRow(x)]),
+      ...l.added.map((x) => ['+', ...layerRow(x)]),
+      ...l.removed.map((x) => ['-', ...layerRow(x)]),
     ];
-    if (rows.length) out.push(table([{ header: '' }, { header: 'DIFF ID' }, { header: 'SIZE', align: 'right' }, { header: 'CREATED BY', max: 80 }], rows));
+    if (rows.length) {
+      out.push(table([{ header: '', min: WHOLE }, { header: 'DIFF ID', priority: 3, min: WHOLE }, { header: 'FILES SIZE', align: 'right', priority: 2, min: WHOLE }, { header: 'TAR SIZE', align: 'right', priority: 4, min: WHOLE }, { header: 'CREATED BY', max: 80, min: 24 }], rows));
+      out.push(LAYER_SIZES_LEGEND);
+    }
     out.push('');
   }
   if (report.files) {
     const f = report.files;
     out.push(`Files: ${f.added.count} added (${humanBytes(f.added.bytes)}), ${f.removed.count} removed (${humanBytes(f.removed.bytes)}), ${f.changed.count} changed`);
-    const rows = [
-      ...f.added.largest.map((x) => ['+', x.path, humanBytes(x.size), x.type]),
-      ...f.removed.largest.map((x) => ['-', x.path, humanBytes(x.size), x.type]),
-      ...f.changed.largest.map((x) => ['~', x.path, `${humanBytes(x.from.size)} → ${humanBytes(x.to.size)}`, x.fields.map((k) => fieldChange(k, x.from, x.to)).join(', ')]),
-    ];
-    if (rows.length) out.push(table([{ header: '' }, { header: 'PATH (largest first)', max: 90 }, { header: 'SIZE', align: 'right' }, { header: 'WHAT', max: 70 }], rows));
+    // The reviewer's first questions, answered before any table: a new setuid binary, a new key.
+    for (const p of f.attention.newSetuid) out.push(`  NEW SETUID/SETGID: ${s(p)}`);
+    for (const p of f.attention.newSecrets) out.push(`  NEW KEY/CREDENTIAL FILE: ${s(p)}`);
+    const why = (r: string[] | undefined): string => (r?.length ? ` [${r.join(', ')}]` : '');
+    const rows: string[][] = [];
+    const more: string[] = [];
+    const top = <T,>(label: string, set: { count: number; files: T[] }, row: (x: T) => string[]): void => {
+      const shown = set.files.slice(0, FILES_SHOWN);
+      rows.push(...shown.map(row));
+      if (set.files.length > shown.length) more.push(`… and ${set.files.length - shown.length} more ${label}`);
+    };
+    top('added', f.added, (x) => ['+', x.path, humanBytes(x.size), `${x.type}${why(x.review)}${viaLink(x.linkBits)}`]);
+    top('removed', f.removed, (x) => ['-', x.path, humanBytes(x.size), `${x.type}${why(x.review)}${viaLink(x.linkBits)}`]);
+    top('changed', f.changed, (x) => ['~', x.path, `${humanBytes(x.from.size)} → ${humanBytes(x.to.size)}`, `${x.fields.map((k) => fieldChange(k, x.from, x.to)).join(', ')}${why(x.review)}`]);
+    if (rows.length) out.push(table([{ header: '', min: WHOLE }, { header: 'PATH (review-relevant first, then largest)', max: 90, min: 32 }, { header: 'SIZE', align: 'right', priority: 3, min: WHOLE }, { header: 'WHAT', max: 70, priority: 2, min: 16 }], rows));
+    if (more.length) out.push(`${more.join(', ')} (--json lists every file)`);
     out.push('');
   }
-  if (!report.config) out.push('Config, layers and files: not compared (one side is not an image)', '');
+  if (!report.config) {
+    const why = result.base.kind === 'approval' || result.target.kind === 'approval' ? 'an approval record holds package lists only, no config, layers or files' : 'one side is not an image';
+    out.push(`Config, layers and files: not compared (${why})`, '');
+  }
   const warnings = [...result.base.inventory.warnings.map((w) => `base: ${w}`), ...result.target.inventory.warnings.map((w) => `target: ${w}`)];
   for (const w of warnings) out.push(`warning: ${s(w)}`);
   return `${out.join('\n').trimEnd()}\n`;
 }
 
+const layerRow = (x: LayerRef): string[] => [shortDigest(x.diffId), humanBytes(x.sizeBytes), humanBytes(x.uncompressedSize), x.createdBy ?? ''];
+
+/** Bits the file has only through another name of its inode (the checks' any-header rule). */
+const viaLink = (bits: number | undefined): string => (bits ? ` (0${bits.toString(8)} from another name of its inode)` : '');
+
 function fieldChange(k: string, from: Record<string, unknown>, to: Record<string, unknown>): string {
   const v = (x: unknown): string => (k === 'mode' && typeof x === 'number' ? `0${x.toString(8)}` : x === undefined ? '-' : String(x));
+  if (k === 'content') return `content sha256:${String(from['sha256']).slice(0, 12)}→${String(to['sha256']).slice(0, 12)}`;
+  if (k === 'linkBits') {
+    const b = (x: unknown): string => (typeof x === 'number' && x !== 0 ? `0${x.toString(8)}` : '0');
+    return `bits from another name of its inode ${b(from[k])}→${b(to[k])}`;
+  }
   return k === 'size' ? 'size' : `${k} ${v(from[k])}→${v(to[k])}`;
 }
 
@@ -109,11 +144,11 @@ function formatPackages(report: DiffReport): string[] {
     ...p.removed.map((x) => ['-', x.type, x.name, x.version, '', '']),
     ...p.changed.map((x) => ['~', x.type, x.name, x.from, x.to, x.direction]),
   ];
-  if (rows.length) out.push(table([{ header: '' }, { header: 'TYPE' }, { header: 'NAME', max: 60 }, { header: 'BASE', max: 40 }, { header: 'TARGET', max: 40 }, { header: 'DIRECTION' }], rows));
+  if (rows.length) out.push(table([{ header: '', min: WHOLE }, { header: 'TYPE', priority: 3, min: WHOLE }, { header: 'NAME', max: 60, min: 20 }, { header: 'BASE', max: 40, min: 16 }, { header: 'TARGET', max: 40, min: 16 }, { header: 'DIRECTION', priority: 2, min: WHOLE }], rows));
   out.push('');
   if (p.licenseChanges.length) {
     out.push('Licence changes:');
-    out.push(table([{ header: 'TYPE' }, { header: 'NAME', max: 60 }, { header: 'BASE', max: 60 }, { header: 'TARGET', max: 60 }], p.licenseChanges.map((l) => [l.type, l.name, l.from.join(', ') || '(none)', l.to.join(', ') || '(none)'])));
+    out.push(table([{ header: 'TYPE', priority: 2, min: WHOLE }, { header: 'NAME', max: 60, min: 20 }, { header: 'BASE', max: 60, min: 12 }, { header: 'TARGET', max: 60, min: 12 }], p.licenseChanges.map((l) => [l.type, l.name, l.from.join(', ') || '(none)', l.to.join(', ') || '(none)'])));
     out.push('');
   }
   return out;
@@ -123,12 +158,15 @@ export function registerDiff(program: Command, io: CliIo): void {
   program
     .command('diff')
     .description('what changed between two releases: packages (each ecosystem\'s version order), config, layers, files')
-    .argument('<base>', 'image reference (docker://, oci:, oci-archive:, docker-archive:, docker-daemon:, bare path/name) or SBOM file')
+    .argument('<base>', 'image reference (docker://, oci:, oci-archive:, docker-archive:, docker-daemon:, bare path/name), SBOM file, or approval record (*.sigstore.json)')
     .argument('<target>', 'image reference or SBOM file')
     .option('--json', 'print one JSON object')
     .option('--platform <os/arch[/variant]>', "platform to pick from multi-platform images (default: the host's)")
     .option('--no-cache', 'analyse every layer again, ignoring and not writing the cache')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry (repeatable); loopback is always allowed', collect)
+    .option('--show-secrets', 'print secret-looking env values, labels and history lines as they are (redacted by default)')
+    .option('--trust <file>', 'trust file an approval record must verify against (default: ./vouch.trust.yaml)')
+    .option('--baseline-image <key>', "which image of an approval record to compare (its release key; default: the record's image with the target's repository name, or its only image)")
     .action(async (base: string, target: string, flags: DiffFlags) => {
       io.setExitCode(await runDiff(base, target, flags, io));
     });

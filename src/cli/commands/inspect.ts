@@ -1,18 +1,22 @@
 import type { Command } from 'commander';
 import { inspectReference } from '../../core/layers/inspect.js';
 import { formatReference } from '../../core/ref/parse.js';
+import { redactAnalysis } from '../../core/util/redact.js';
 import type { OpenOptions } from '../../core/sources/image.js';
 import { formatInspect } from '../format/inspect.js';
 import { styleFor } from '../format/style.js';
 import { progressReporter } from '../progress.js';
 import { collect, parsePlatform } from '../options.js';
 import type { CliIo } from '../io.js';
+import { toJsonText } from '../../core/util/path-bytes.js';
 
 export interface InspectFlags {
   platform?: string;
   json?: boolean;
   cache: boolean;
+  verify?: boolean;
   insecureRegistry?: string[];
+  showSecrets?: boolean;
 }
 
 export async function runInspect(ref: string, flags: InspectFlags, io: CliIo): Promise<number> {
@@ -20,9 +24,10 @@ export async function runInspect(ref: string, flags: InspectFlags, io: CliIo): P
   if (flags.platform) opts.platform = parsePlatform(flags.platform);
   if (flags.insecureRegistry?.length) opts.insecureRegistries = flags.insecureRegistry;
   const progress = progressReporter();
-  const { analysis, resolution } = await inspectReference(ref, {
+  const { analysis: inspected, resolution } = await inspectReference(ref, {
     ...opts,
     noCache: !flags.cache,
+    ...(flags.verify ? { verify: true } : {}),
     // Bench knob: measure the pass without catalogers (`npm run bench` compares both). Never with the cache on.
     ...(!flags.cache && process.env.VOUCH_BENCH_NO_CATALOGERS === '1' ? { catalogers: [] } : {}),
     onProgress: progress.update,
@@ -31,7 +36,9 @@ export async function runInspect(ref: string, flags: InspectFlags, io: CliIo): P
       if (!flags.json && !r.how.startsWith('transport ')) io.err(`vouch: ${r.how}: ${formatReference(r.reference)}\n`);
     },
   }).finally(progress.done);
-  if (flags.json) io.out(`${JSON.stringify({ ...analysis, resolvedBy: resolution.how }, null, 2)}\n`);
+  // One redaction rule for every command and format (src/core/util/redact.ts); --show-secrets opts out.
+  const analysis = flags.showSecrets ? inspected : redactAnalysis(inspected);
+  if (flags.json) io.out(`${toJsonText({ ...analysis, resolvedBy: resolution.how }, 2)}\n`);
   else io.out(`${formatInspect(analysis, resolution.how, styleFor())}\n`);
   return 0;
 }
@@ -44,7 +51,9 @@ export function registerInspect(program: Command, io: CliIo): void {
     .option('--platform <os/arch[/variant]>', "platform to pick from a multi-platform image (default: the host's)")
     .option('--json', 'print one JSON object')
     .option('--no-cache', 'analyse every layer again, ignoring and not writing the cache')
+    .option('--verify', 'with a cached analysis, re-hash every layer blob of the source (by default each blob is checked to exist with its manifest size)')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry (repeatable); loopback is always allowed', collect)
+    .option('--show-secrets', 'print secret-looking env values, labels and history lines as they are (redacted by default)')
     .action(async (ref: string, flags: InspectFlags) => {
       io.setExitCode(await runInspect(ref, flags, io));
     });

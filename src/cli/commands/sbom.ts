@@ -14,20 +14,24 @@
  * compared with them (JSON `comparison`, a summary line in the table), unless
  * `--sbom FILE` names the SBOM to compare with.
  */
+import { ReferencePins } from '../../core/sources/pins.js';
 import type { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { VouchError } from '../../core/errors.js';
+import type { CacheInfo } from '../../core/layers/verify.js';
 import type { Platform } from '../../core/oci/types.js';
 import type { AttachedOptions, AttachedReport, AttachedSbom } from '../../core/packages/attached.js';
 import { compareInventories, type InventoryComparison } from '../../core/packages/compare.js';
-import { describe, readSbomFile, SBOM_MAX_BYTES, toCycloneDx, toSpdx, type SbomInventory } from '../../core/packages/sbom/index.js';
+import { describe, imageSubject, readSbomFile, SBOM_MAX_BYTES, toCycloneDx, toSpdx, type ImageSubject, type SbomInventory } from '../../core/packages/sbom/index.js';
 import type { Package, PackageInventory } from '../../core/packages/types.js';
 import { sanitizeLine } from '../../core/util/sanitize.js';
-import { table } from '../format/text.js';
+import { synthesisedDigestCaveat } from '../../core/util/digest-caveat.js';
+import { table, WHOLE } from '../format/text.js';
 import type { CliIo } from '../io.js';
 import { collect, parsePlatform } from '../options.js';
+import { pathTextJson, toJsonText } from '../../core/util/path-bytes.js';
 
 export const SBOM_OUTPUT_FORMATS = ['table', 'json', 'cyclonedx-json', 'spdx-json'] as const;
 export type SbomOutputFormat = (typeof SBOM_OUTPUT_FORMATS)[number];
@@ -42,18 +46,19 @@ export interface SbomFlags {
   attached?: boolean;
   attachedIndex?: string;
   trust?: string;
+  verify?: boolean;
 }
 
 /** The cataloger's entry point (src/core/packages/catalog/index.ts). */
 export type CatalogImage = (
   ref: string,
-  opts: { noCache?: boolean; platform?: Platform; insecureRegistries?: string[] },
-) => Promise<PackageInventory>;
+  opts: { noCache?: boolean; platform?: Platform; insecureRegistries?: string[]; pins?: ReferencePins; verify?: boolean },
+) => Promise<{ cache?: CacheInfo; inventory: PackageInventory; image: { reference: string; name: string; digest: string; platform: { architecture: string }; synthesizedManifest?: boolean } }>;
 
 async function loadCatalogImage(): Promise<CatalogImage> {
   // Loaded on demand: reading or converting an SBOM file needs none of the image machinery.
   const mod = await import('../../core/packages/catalog/index.js');
-  return mod.catalogImage;
+  return mod.catalogReference;
 }
 
 const TRANSPORT = /^(docker|oci|oci-archive|docker-archive|docker-daemon):/;
@@ -129,6 +134,8 @@ export function sbomJson(inv: PackageInventory, comparison?: InventoryComparison
     source: inv.source,
     distro: { id: inv.distro?.id ?? null, versionId: inv.distro?.versionId ?? null },
     packages: inv.packages.map(jsonPackage),
+    // What the catalogue may be missing (e.g. a foreign layer not analysed); also printed on stderr.
+    ...(inv.warnings.length ? { warnings: inv.warnings.map((w) => sanitizeLine(w)) } : {}),
   };
   if (attached && attachedPlace === 'top') out.attached = attached;
   if (comparison) {
@@ -144,7 +151,7 @@ export function sbomJson(inv: PackageInventory, comparison?: InventoryComparison
 
 function packagesTable(pkgs: Package[]): string {
   return table(
-    [{ header: 'TYPE', max: 12 }, { header: 'NAME', max: 60 }, { header: 'VERSION', max: 40 }, { header: 'LICENSES', max: 40 }, { header: 'LOCATION', max: 80 }],
+    [{ header: 'TYPE', max: 12, priority: 3, min: WHOLE }, { header: 'NAME', max: 60, min: 20 }, { header: 'VERSION', max: 40, min: 16 }, { header: 'LICENSES', max: 40, priority: 4, min: 12 }, { header: 'LOCATION', max: 80, priority: 5, min: 16 }],
     pkgs.map((p) => [
       p.type,
       p.name,
@@ -177,7 +184,7 @@ export function comparisonText(c: InventoryComparison, attachedWhat: string): st
       '',
       `different versions (${c.versionMismatch.length}):`,
       table(
-        [{ header: 'TYPE', max: 12 }, { header: 'NAME', max: 60 }, { header: 'ATTACHED', max: 40 }, { header: 'CATALOGUE', max: 40 }],
+        [{ header: 'TYPE', max: 12, priority: 2, min: WHOLE }, { header: 'NAME', max: 60, min: 20 }, { header: 'ATTACHED', max: 40, min: 16 }, { header: 'CATALOGUE', max: 40, min: 16 }],
         c.versionMismatch.map((m) => [m.type, m.name, m.attachedVersion || '-', m.catalogVersion || '-']),
       ),
     );
@@ -220,7 +227,10 @@ export async function runSbom(target: string, flags: SbomFlags, io: CliIo): Prom
   const isFile = await looksLikeSbomFile(target);
   if (flags.attached && isFile) throw new VouchError('USAGE', `--attached reads the SBOMs attached to an image; ${target} is an SBOM file`);
   const platform = flags.platform ? parsePlatform(flags.platform) : undefined;
+  // The catalogue and the attached SBOMs are of one digest, whatever the tag does meanwhile.
+  const pins = new ReferencePins();
   const attachedOpts = (): AttachedOptions => ({
+    pins,
     maxBytes: limit,
     ...(platform ? { platform } : {}),
     ...(flags.insecureRegistry?.length ? { insecureRegistries: flags.insecureRegistry } : {}),
@@ -233,6 +243,12 @@ export async function runSbom(target: string, flags: SbomFlags, io: CliIo): Prom
     return report.sboms;
   };
   let attachedJson: Array<Record<string, unknown>> | undefined;
+  /** The catalogued image, which CycloneDX/SPDX output names by repository and digest. */
+  let subject: ImageSubject | undefined;
+  /** How a catalogue served from the cache was checked against the source (JSON `cache`). */
+  let cacheInfo: CacheInfo | undefined;
+  /** Caveats the CycloneDX/SPDX document carries beside the inventory's warnings. */
+  const notes: string[] = [];
 
   if (flags.attached) {
     const sboms = await attachedSboms();
@@ -251,10 +267,22 @@ export async function runSbom(target: string, flags: SbomFlags, io: CliIo): Prom
     inv = await readSbomFile(target, { source: 'file', maxBytes: limit });
   } else {
     const catalogImage = await loadCatalogImage();
-    const opts: Parameters<CatalogImage>[1] = { noCache: !flags.cache };
+    const opts: Parameters<CatalogImage>[1] = { noCache: !flags.cache, pins, ...(flags.verify ? { verify: true } : {}) };
     if (platform) opts.platform = platform;
     if (flags.insecureRegistry?.length) opts.insecureRegistries = flags.insecureRegistry;
-    inv = await catalogImage(target, opts);
+    const catalogued = await catalogImage(target, opts);
+    inv = catalogued.inventory;
+    subject = imageSubject(catalogued.image);
+    cacheInfo = catalogued.cache;
+    // The document names the image by a digest no registry has (unless the daemon recorded the pulled one).
+    if (catalogued.image.synthesizedManifest && subject.digest === catalogued.image.digest) {
+      const caveat = synthesisedDigestCaveat({
+        transport: catalogued.image.reference.startsWith('docker-daemon:') ? 'docker-daemon' : 'archive',
+        digest: catalogued.image.digest,
+        synthesizedManifest: true,
+      });
+      if (caveat) notes.push(caveat);
+    }
   }
   warn(inv.warnings);
 
@@ -285,21 +313,21 @@ export async function runSbom(target: string, flags: SbomFlags, io: CliIo): Prom
     }
   }
 
-  const meta = { name: isFile ? basename(target) : target, toolVersion: toolVersion() };
+  const meta = { name: isFile ? basename(target) : target, toolVersion: toolVersion(), ...(subject ? { image: subject } : {}), ...(notes.length ? { notes } : {}) };
   const compareText = (c: InventoryComparison): string => {
     const t = comparisonText(c, comparedWith!);
     return shortComparison ? `${t.split('\n')[0]}${c.onlyInAttached.length + c.onlyInCatalog.length + c.versionMismatch.length ? ' (the packages are listed in --json under comparison)' : ''}` : t;
   };
   switch (format) {
     case 'json':
-      io.out(`${JSON.stringify(sbomJson(inv, comparison, attachedJson, flags.attached ? 'top' : 'comparison'), null, 2)}\n`);
+      io.out(`${toJsonText({ ...sbomJson(inv, comparison, attachedJson, flags.attached ? 'top' : 'comparison'), ...(cacheInfo ? { cache: cacheInfo } : {}) }, 2)}\n`);
       break;
     case 'cyclonedx-json':
-      io.out(`${JSON.stringify(toCycloneDx(inv, meta), null, 2)}\n`);
+      io.out(`${JSON.stringify(toCycloneDx(inv, meta), pathTextJson, 2)}\n`);
       if (comparison) io.err(`${compareText(comparison)}\n`);
       break;
     case 'spdx-json':
-      io.out(`${JSON.stringify(toSpdx(inv, meta), null, 2)}\n`);
+      io.out(`${JSON.stringify(toSpdx(inv, meta), pathTextJson, 2)}\n`);
       if (comparison) io.err(`${compareText(comparison)}\n`);
       break;
     case 'table': {
@@ -326,6 +354,7 @@ export function registerSbom(program: Command, io: CliIo): void {
     .option('--trust <file>', 'trust file to verify SBOM attestations with (default: ./vouch.trust.yaml when present)')
     .option('--platform <os/arch[/variant]>', "platform to pick from a multi-platform image (default: the host's)")
     .option('--no-cache', 'catalogue every layer again, ignoring and not writing the cache')
+    .option('--verify', 're-hash every layer blob even when the cache answers (a cached answer always checks that each blob is there with its size)')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry (repeatable); loopback is always allowed', collect)
     .addHelpText(
       'after',

@@ -5,12 +5,12 @@
  * a malformed trusted root or key).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { VouchError } from '../../core/errors.js';
 import { loadTrustedRoot, verifyBundle, TrustInputError, type BundlePolicy } from '../../core/trust/bundle.js';
 import type { Artifact } from '../../core/trust/types.js';
 import { sanitizeLine } from '../../core/util/sanitize.js';
+import { LOCAL_FILE_LIMITS, LocalFileError, readLocalFileSync } from '../../core/util/local-file.js';
 import type { CliIo } from '../io.js';
 
 export interface VerifyBundleFlags {
@@ -30,11 +30,14 @@ function usage(message: string): never {
   throw new VouchError('USAGE', message);
 }
 
-function readInput(path: string, what: string): Buffer {
+// Regular files only, bounded: a FIFO or /dev/zero named here is refused rather than hanging or filling memory.
+const INPUT_LIMITS = { artifact: 1 << 30, key: LOCAL_FILE_LIMITS.key, bundle: LOCAL_FILE_LIMITS.approval } as const;
+
+function readInput(path: string, what: keyof typeof INPUT_LIMITS): Buffer {
   try {
-    return readFileSync(path);
+    return readLocalFileSync(path, { what, max: INPUT_LIMITS[what] });
   } catch (e) {
-    throw new VouchError('NOT_FOUND', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new VouchError((e as LocalFileError).code ?? 'NOT_FOUND', `cannot read ${what} ${path}: ${(e as LocalFileError).reason ?? (e as Error).message}`);
   }
 }
 

@@ -1,7 +1,10 @@
 import type { ImageAnalysis } from '../../core/layers/image-analysis.js';
 import { sanitizeLine } from '../../core/util/sanitize.js';
-import { clip, humanBytes, shortDigest, table } from './text.js';
+import { clip, humanBytes, LAYER_SIZES_LEGEND, shortDigest, table, WHOLE } from './text.js';
 import { noStyle, type Style } from './style.js';
+
+/** What "wasted" means: dive's figure, which can pass 100 % and then reads like a bug without this line. */
+export const WASTED_HELP = '             wasted, as dive counts it: every copy of a path written by more than one layer (the kept copy and base-layer copies too), so it can exceed 100 % of the user layers';
 
 /** Human summary of `vouch inspect`. */
 export function formatInspect(a: ImageAnalysis, resolvedHow?: string, st: Style = noStyle): string {
@@ -35,20 +38,23 @@ export function formatInspect(a: ImageAnalysis, resolvedHow?: string, st: Style 
   out.push(st.bold(`Layers (${a.layers.length})`));
   out.push(
     table(
+      // Narrow terminals keep the layer number, what made it and its size; counts go first, then the tar size, then the digest.
       [
-        { header: '#', align: 'right' },
-        { header: 'DIGEST' },
-        { header: 'SIZE', align: 'right' },
-        { header: 'FILES', align: 'right' },
-        { header: '+', align: 'right' },
-        { header: '~', align: 'right' },
-        { header: '-', align: 'right' },
-        { header: 'CREATED BY', max: 70 },
+        { header: '#', align: 'right', priority: 1, min: WHOLE },
+        { header: 'DIGEST', priority: 3, min: WHOLE },
+        { header: 'FILES SIZE', align: 'right', priority: 2, min: WHOLE },
+        { header: 'TAR SIZE', align: 'right', priority: 4, min: WHOLE },
+        { header: 'ENTRIES', align: 'right', priority: 6, min: WHOLE },
+        { header: '+', align: 'right', priority: 5, min: WHOLE },
+        { header: '~', align: 'right', priority: 5, min: WHOLE },
+        { header: '-', align: 'right', priority: 5, min: WHOLE },
+        { header: 'CREATED BY', max: 70, priority: 1, min: 24 },
       ],
       a.layers.map((l) => [
         String(l.index),
         shortDigest(l.digest),
         humanBytes(l.sizeBytes),
+        humanBytes(l.uncompressedSize),
         String(l.entries),
         String(l.added),
         String(l.modified),
@@ -57,18 +63,37 @@ export function formatInspect(a: ImageAnalysis, resolvedHow?: string, st: Style 
       ]),
     ),
   );
+  out.push(st.dim(LAYER_SIZES_LEGEND));
   out.push('');
-  out.push(`${st.bold('Files        ')}${a.files} (${humanBytes(a.totalBytes)} in regular files)`);
+  // Bytes are counted per path (as find and du --count-links do): a hard-linked busybox counts once per name, so say how many names share.
+  const kinds = [a.symlinks ? `${a.symlinks} symlink${a.symlinks === 1 ? '' : 's'}` : '', a.hardLinks ? `${a.hardLinks} hard link${a.hardLinks === 1 ? '' : 's'}` : ''].filter(Boolean);
+  const perPath = a.hardLinks ? ', each hard link counted with its file\'s bytes' : '';
+  out.push(`${st.bold('Files        ')}${a.files} (${kinds.length ? `${kinds.join(', ')}; ` : ''}${humanBytes(a.totalBytes)} in regular files${perPath})`);
+  const special = a.specialFiles ?? [];
+  if (special.length > 0) {
+    // Device nodes and FIFOs: not in the count above, named here (a few at most in a real image).
+    const shown = special.slice(0, 5).map((f) => `${sanitizeLine(f.path)} (${f.type}${f.type === 'fifo' ? '' : ` ${f.devmajor},${f.devminor}`})`);
+    out.push(`${st.bold('Devices      ')}${special.length}: ${shown.join(', ')}${special.length > 5 ? `, … and ${special.length - 5} more (--json lists all)` : ''}`);
+  }
+  if (a.setuidFiles) {
+    // The JSON's setuidFiles: by the hard-link-group rule, as check and diff judge.
+    const n = a.setuidFiles.length;
+    const shown = a.setuidFiles.slice(0, 5).map(sanitizeLine);
+    const more = n > 5 ? `, … and ${n - 5} more (--json lists all)` : '';
+    out.push(`${st.bold('Setuid       ')}${n}${n ? `: ${shown.join(', ')}${more}` : ''}`);
+  }
+  if (a.cache) out.push(`${st.bold('Analysis     ')}${cacheLine(a.cache)}`);
   out.push(`${st.bold('Image size   ')}${humanBytes(a.sizeBytes)} (user layers ${humanBytes(a.userSizeBytes)})`);
   out.push(`${st.bold('Efficiency   ')}${(a.efficiency * 100).toFixed(2)} %`);
   out.push(`${st.bold('Wasted       ')}${humanBytes(a.wastedBytes)} (${(a.userWastedPercent * 100).toFixed(2)} % of user layers)`);
+  out.push(st.dim(WASTED_HELP));
   if (a.inefficientFiles.length) {
     out.push('');
     out.push(st.bold('Inefficient files'));
     const top = a.inefficientFiles.slice(0, 10);
     out.push(
       table(
-        [{ header: 'COUNT', align: 'right' }, { header: 'WASTED', align: 'right' }, { header: 'PATH', max: 100 }],
+        [{ header: 'COUNT', align: 'right', priority: 2, min: WHOLE }, { header: 'WASTED', align: 'right', priority: 2, min: WHOLE }, { header: 'PATH', max: 100, priority: 1, min: 32 }],
         top.map((f) => [String(f.count), humanBytes(f.wastedBytes), f.path]),
       ),
     );
@@ -81,4 +106,11 @@ export function formatInspect(a: ImageAnalysis, resolvedHow?: string, st: Style 
     if (warnings.length > 20) out.push(`warning: … and ${warnings.length - 20} more`);
   }
   return out.join('\n');
+}
+
+/** Where the analysis came from and how the source was checked (a cached analysis is only as good as that check). */
+function cacheLine(c: NonNullable<ImageAnalysis['cache']>): string {
+  if (!c.hit) return `walked now (${c.analysedAt ?? c.verifiedAt}), every blob verified by digest`;
+  const how = { sizes: 'every blob present with its manifest size (--verify re-hashes them)', full: 'every blob re-hashed', 'image-id': 'the daemon holds the image by its ID', none: 'the source offers no check' }[c.verification];
+  return `from the cache (analysed ${c.analysedAt ?? 'earlier'}); verified ${c.verifiedAt}: ${how}`;
 }

@@ -5,13 +5,15 @@
  */
 import { mergeLayers, type MergedNode } from '../layers/filesystem.js';
 import type { CheckContext, CheckInputs, LayerSubject } from './types.js';
-import { redactLine } from './redact.js';
+import { redactLine as redactHistoryLine } from '../util/redact.js';
+import { sanitizeLine } from '../util/sanitize.js';
 
 export function buildContext(inputs: CheckInputs): CheckContext {
   const merged = inputs.merged ?? mergeLayers(inputs.walks);
   const files: Array<readonly [string, MergedNode]> = [...merged.paths];
   files.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const a = inputs.analysis;
+  const redactLine = inputs.showSecrets ? (s: string): string => sanitizeLine(s) : redactHistoryLine;
   const layers: LayerSubject[] = a.layers.map((l) => ({ index: l.index, digest: l.digest, createdBy: l.createdBy === null ? null : redactLine(l.createdBy) }));
   // History entries in order; non-empty ones map onto the layers in order.
   const history: LayerSubject[] = [];

@@ -11,15 +11,24 @@
  * policy it was reviewed under.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readLocalFile } from '../util/local-file.js';
 import { resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
-import { parse as parseYaml } from 'yaml';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import { checkSchema } from '../util/schema-check.js';
+import { parseYamlUnique } from '../util/yaml.js';
 import { VouchError } from '../errors.js';
 import { sanitizeLine } from '../util/sanitize.js';
 import { SEVERITIES, type Severity } from './types.js';
 
 export const POLICY_FILE_NAME = 'vouch.policy.yaml';
+
+/**
+ * The checks that read attached evidence (scans, SBOMs). Attached evidence
+ * counts only when its signature verifies against the trust file; a policy may
+ * let unsigned evidence count per check (`checks.ID.unsignedEvidence: true`).
+ */
+export const UNSIGNED_EVIDENCE_CHECKS: ReadonlySet<string> = new Set(['VCH-CP-001', 'VCH-CP-002', 'VCH-CP-003', 'VCH-DC-001']);
 const MAX_POLICY_BYTES = 1 << 20;
 
 export interface PolicyException {
@@ -39,7 +48,7 @@ export interface ResolvedPolicy {
   /** The file path, or "built-in". */
   source: string;
   failOn: Severity;
-  checks: Record<string, { enabled?: boolean; severity?: Severity }>;
+  checks: Record<string, { enabled?: boolean; severity?: Severity; unsignedEvidence?: boolean }>;
   scans: { maxAgeDays: number; failSeverity: Severity };
   licenses: { copyleft: string[]; unknown: string[]; ignoreTypes: string[] };
   allow: { setuid: string[]; paths: string[]; env: string[]; ports: number[] };
@@ -53,7 +62,9 @@ export const DEFAULT_POLICY_YAML = `# vouch built-in policy (vouch check --print
 version: 1
 # Exit 1 when a failing result is at or above this severity (--fail-on overrides).
 failOn: high
-# Per check: enabled (default true) and severity (default: the check's own).
+# Per check: enabled (default true) and severity (default: the check's own); for
+# VCH-CP-001/002/003 and VCH-DC-001, unsignedEvidence: true lets attached scans and
+# SBOMs count without a trusted signature (default: only verified ones count).
 checks: {}
 scans:
   # A vulnerability scan older than this (days) fails VCH-CP-002.
@@ -97,7 +108,7 @@ const SCHEMA = {
       additionalProperties: {
         type: 'object',
         additionalProperties: false,
-        properties: { enabled: { type: 'boolean' }, severity: { type: 'string', enum: [...SEVERITIES] } },
+        properties: { enabled: { type: 'boolean' }, severity: { type: 'string', enum: [...SEVERITIES] }, unsignedEvidence: { type: 'boolean' } },
       },
     },
     scans: {
@@ -138,8 +149,19 @@ const SCHEMA = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-const validate = ajv.compile(SCHEMA);
+/** Exported so that a test can hold schema-check to ajv on it. */
+export const POLICY_FILE_SCHEMA = SCHEMA;
+
+// Loading and compiling ajv costs ~0.1-0.2 s per process: a valid file passes schema-check alone
+// (never laxer than ajv); ajv is loaded (synchronously: it is CommonJS) only to word the errors.
+let validator: ValidateFunction | undefined;
+function ajvValidate(): ValidateFunction {
+  if (!validator) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    validator = new Ajv({ allErrors: true, strict: true }).compile(SCHEMA);
+  }
+  return validator;
+}
 
 function describe(e: ErrorObject): string {
   const at = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';
@@ -160,7 +182,7 @@ export function sha256Digest(bytes: Uint8Array | string): string {
 
 interface PolicyDoc {
   failOn?: Severity;
-  checks?: Record<string, { enabled?: boolean; severity?: Severity }>;
+  checks?: Record<string, { enabled?: boolean; severity?: Severity; unsignedEvidence?: boolean }>;
   scans?: { maxAgeDays?: number; failSeverity?: Severity };
   licenses?: { copyleft?: string[]; unknown?: string[]; ignoreTypes?: string[] };
   allow?: { setuid?: string[]; paths?: string[]; env?: string[]; ports?: number[] };
@@ -170,12 +192,13 @@ interface PolicyDoc {
 function readDoc(text: string, where: string): PolicyDoc {
   let doc: unknown;
   try {
-    doc = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
+    doc = parseYamlUnique(text, { maxAliasCount: 100 });
   } catch (e) {
     fail(where, `not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) doc = {};
-  if (!validate(doc)) fail(where, (validate.errors ?? []).slice(0, 3).map(describe).join('; '));
+  const validate = checkSchema(SCHEMA, doc) === null ? null : ajvValidate();
+  if (validate && !validate(doc)) fail(where, (validate.errors ?? []).slice(0, 3).map(describe).join('; '));
   return doc as PolicyDoc;
 }
 
@@ -190,6 +213,9 @@ export function parsePolicy(text: string | Uint8Array, where: string, knownCheck
   const doc = readDoc(str, where);
   if (knownChecks) {
     for (const id of Object.keys(doc.checks ?? {})) if (!knownChecks.has(id)) fail(where, `checks.${id}: unknown check id`);
+    for (const [id, c] of Object.entries(doc.checks ?? {})) {
+      if (c.unsignedEvidence !== undefined && !UNSIGNED_EVIDENCE_CHECKS.has(id)) fail(where, `checks.${id}.unsignedEvidence: only ${[...UNSIGNED_EVIDENCE_CHECKS].join(', ')} read attached evidence`);
+    }
     for (const [i, x] of (doc.exceptions ?? []).entries()) if (!knownChecks.has(x.check)) fail(where, `exceptions.${i}.check: unknown check id ${JSON.stringify(x.check)}`);
   }
   for (const [i, x] of (doc.exceptions ?? []).entries()) {
@@ -225,13 +251,7 @@ export function defaultPolicy(): ResolvedPolicy {
 
 export async function loadPolicy(path: string, knownChecks?: ReadonlySet<string>): Promise<ResolvedPolicy> {
   const abs = resolve(path);
-  let buf: Buffer;
-  try {
-    buf = await readFile(abs);
-  } catch (e) {
-    throw new VouchError('NOT_FOUND', `${abs}: cannot read policy file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  if (buf.length > MAX_POLICY_BYTES) throw new VouchError('LIMIT_EXCEEDED', `${abs}: policy file larger than ${MAX_POLICY_BYTES} bytes`);
+  const buf = await readLocalFile(abs, { what: 'policy file', max: MAX_POLICY_BYTES });
   return parsePolicy(buf, abs, knownChecks);
 }
 

@@ -8,6 +8,7 @@
  * `VCH-XX-NNN`; docs/checks.md is generated from the registry
  * (`npx tsx scripts/gen-checks-doc.ts`), and a test fails when it is stale.
  */
+import { ANALYSIS_CHECKS } from './builtin/analysis.js';
 import { DEPENDENCY_CHECKS, COMPLIANCE_CHECKS } from './builtin/dependencies.js';
 import { HYGIENE_CHECKS } from './builtin/hygiene.js';
 import { LEAST_PRIVILEGE_CHECKS } from './builtin/least-privilege.js';
@@ -15,7 +16,7 @@ import { TRACE_CHECKS } from './builtin/trace.js';
 import { isSeverity, STEPS, type Check } from './types.js';
 import { CONTENT_CHECKS } from './content/index.js';
 
-export const BUILTIN_CHECKS: readonly Check[] = [...TRACE_CHECKS, ...LEAST_PRIVILEGE_CHECKS, ...CONTENT_CHECKS, ...HYGIENE_CHECKS, ...DEPENDENCY_CHECKS, ...COMPLIANCE_CHECKS];
+export const BUILTIN_CHECKS: readonly Check[] = [...TRACE_CHECKS, ...LEAST_PRIVILEGE_CHECKS, ...CONTENT_CHECKS, ...HYGIENE_CHECKS, ...DEPENDENCY_CHECKS, ...COMPLIANCE_CHECKS, ...ANALYSIS_CHECKS];
 
 const ID = /^VCH-[A-Z]{2}-\d{3}$/;
 

@@ -9,6 +9,7 @@
  * Untrusted input: size-bounded, malformed documents are VouchErrors (exit 2)
  * naming the file and field.
  */
+import { constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { VouchError } from '../errors.js';
 import { sanitizeLine } from '../util/sanitize.js';
@@ -149,6 +150,24 @@ function readGrype(doc: Record<string, unknown>, path: string): Omit<ScanReport,
   };
 }
 
+/** Scanners whose SARIF reports vulnerabilities (by their driver name). */
+const VULN_SCANNERS = /^(trivy|grype|snyk|docker scout|scout|clair|anchore|osv-scanner|dependency-check|jfrog|xray|neuvector|prisma|twistlock|wiz|aqua|qualys|sysdig|mend|whitesource|dependabot)/i;
+/** Vulnerability ids: CVE, GHSA and the OSV/distro advisory families. */
+const VULN_ID = /^(CVE-\d{4}-\d+|GHSA-|PYSEC-|RUSTSEC-|GO-\d{4}-|OSV-|GSD-|ALAS|ALSA-|DSA-|DLA-|RHSA-|USN-|ELSA-|SUSE-|SNYK-|MAL-)/i;
+
+/**
+ * A SARIF given as a vulnerability scan must come from a tool that reports
+ * vulnerabilities: any SARIF (a linter's, vouch's own check results) would
+ * otherwise satisfy the "a scan was run" checks.
+ */
+function refuseNonVulnerabilitySarif(tool: string, rules: Map<string, Record<string, unknown>>, results: unknown[], path: string, ri: number): void {
+  if (/^vouch$/i.test(tool)) bad(path, `runs.${ri}: this is vouch's own check report (tool "vouch"), not a vulnerability scan; give a Trivy, Grype or other vulnerability scanner's report`);
+  if (VULN_SCANNERS.test(tool)) return;
+  if ([...rules.keys()].some((id) => VULN_ID.test(id))) return;
+  if (results.some((r) => VULN_ID.test(str(obj(r)?.ruleId) ?? ''))) return;
+  bad(path, `runs.${ri}: ${JSON.stringify(tool.slice(0, 80))} is not a known vulnerability scanner and reports no CVE, GHSA or OSV ids: not a vulnerability scan`);
+}
+
 function readSarif(doc: Record<string, unknown>, path: string): Omit<ScanReport, 'path' | 'timeFrom'> {
   const findings: ScanFinding[] = [];
   const scanners: string[] = [];
@@ -168,6 +187,7 @@ function readSarif(doc: Record<string, unknown>, path: string): Omit<ScanReport,
       const id = o ? str(o.id) : null;
       if (o && id) rules.set(id, o);
     }
+    refuseNonVulnerabilitySarif(name, rules, arr(run.results), path, ri);
     for (const inv of arr(run.invocations)) {
       const t = isoOrNull(obj(inv)?.endTimeUtc) ?? isoOrNull(obj(inv)?.startTimeUtc);
       if (t) times.push(t);
@@ -246,7 +266,8 @@ export function parseScan(bytes: Uint8Array | string, path: string, mtime?: Date
 export async function readScanFile(path: string, maxBytes = SCAN_MAX_BYTES): Promise<ScanReport> {
   let fh;
   try {
-    fh = await open(path, 'r');
+    // Non-blocking: a FIFO must not hang the open (the type is checked on the descriptor below).
+    fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (e) {
     throw new VouchError('NOT_FOUND', `${path}: cannot open scan report (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }

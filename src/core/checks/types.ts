@@ -1,3 +1,4 @@
+import type { CacheInfo } from '../layers/verify.js';
 /**
  * The check model. A `Check` is a pure function of a `CheckContext`: the
  * context is built once per image from cached data (analysis, layer walks,
@@ -20,6 +21,7 @@ import type { MergedFilesystem, MergedNode } from '../layers/filesystem.js';
 import type { LayerWalk } from '../layers/types.js';
 import type { AttachedSbom, AttachedScan, SkippedAttachment } from '../packages/attached.js';
 import type { PackageInventory } from '../packages/types.js';
+import type { FileIndex } from '../diff/image.js';
 import type { ChainReport } from '../trust/chain.js';
 import type { ResolvedPolicy } from './policy.js';
 import type { ScanReport } from './scans.js';
@@ -166,7 +168,7 @@ export interface CheckInputs {
   inventory?: PackageInventory | null;
   /** The verified chain; null when it could not be discovered (e.g. a daemon image). */
   chain?: ChainReport | null;
-  baseline?: { label: string; inventory: PackageInventory } | null;
+  baseline?: { label: string; inventory: PackageInventory; files?: FileIndex } | null;
   /** An SBOM given with --sbom. */
   sbom?: { path: string; inventory: PackageInventory } | null;
   scans?: readonly ScanReport[];
@@ -176,6 +178,8 @@ export interface CheckInputs {
   policy: ResolvedPolicy;
   /** Clock for scan ages and exception expiry (tests fix it). */
   now?: Date;
+  /** `--show-secrets`: history lines are not redacted. */
+  showSecrets?: boolean;
 }
 
 /** Everything a check reads. Built once per image (buildContext); checks must not do I/O. */
@@ -188,7 +192,8 @@ export interface CheckContext {
   files: ReadonlyArray<readonly [string, MergedNode]>;
   inventory: PackageInventory | null;
   chain: ChainReport | null;
-  baseline: { label: string; inventory: PackageInventory } | null;
+  /** `files`: the baseline image's final filesystem (absent when the baseline is an SBOM). */
+  baseline: { label: string; inventory: PackageInventory; files?: FileIndex } | null;
   sbom: { path: string; inventory: PackageInventory } | null;
   scans: readonly ScanReport[];
   attached: AttachedInputs | null;
@@ -224,5 +229,14 @@ export interface AppliedException {
 /** `vouch check --format json`, exactly. */
 export interface CheckResultSet {
   policy: { digest: string };
+  /** The trust file (null: none) and trusted root the signatures were verified with; null when trust was not consulted. */
+  trust: { file: string | null; implicit: boolean; trustedRoot: string } | null;
   results: CheckResult[];
+  /** What the run itself has to say: policy exceptions that matched nothing (a typo, or a finding fixed since). */
+  warnings: string[];
+  /**
+   * Each image checked, in order, with where its analysis came from: the same `cache` object `inspect --json`
+   * prints (hit, analysedAt, verifiedAt, verification), null when the analysis carries none.
+   */
+  images?: Array<{ reference: string; digest: string; cache: CacheInfo | null }>;
 }

@@ -14,7 +14,7 @@
  * which are stable for a given Node build; do not hard-code them across Node
  * versions — compare `DEMO_PLANTED` and the diffIds instead.
  */
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VouchError } from '../errors.js';
 import { OciLayoutWriter, REF_NAME_ANNOTATION, verifyLayoutBlobs } from '../oci/layout-writer.js';
@@ -529,6 +529,9 @@ async function readValid(dir: string): Promise<string | undefined> {
     const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as ImageIndex;
     const desc = index.manifests?.find((m) => m.annotations?.[REF_NAME_ANNOTATION] === DEMO_TAG);
     if (!desc) return undefined;
+    // A blob that is a symlink (even to the right bytes, which could change once checked) is not reused: the layout is rebuilt.
+    const blobs = await readdir(join(dir, 'blobs', 'sha256'), { withFileTypes: true });
+    if (blobs.some((b) => !b.isFile())) return undefined;
     await verifyLayoutBlobs(dir);
     const manifest = JSON.parse(await readFile(join(dir, 'blobs', 'sha256', desc.digest.slice(7)), 'utf8')) as ImageManifest;
     if (manifest.annotations?.[DEMO_VERSION_ANNOTATION] !== String(DEMO_VERSION)) return undefined;

@@ -6,10 +6,10 @@
  */
 import type { ImageAnalysis } from '../layers/image-analysis.js';
 import { mergeLayers, type MergedFilesystem } from '../layers/filesystem.js';
+import { linkBits } from '../layers/link-groups.js';
 import type { EntryType, LayerEntry, LayerWalk } from '../layers/types.js';
-import { redactLine } from '../checks/redact.js';
-import { sanitizeLine } from '../util/sanitize.js';
-import { redactEnvValue, redactLabelValue } from './redact.js';
+import { redactArgs, redactEnvValue, redactKeepingLayout, redactLabelValue } from '../util/redact.js';
+import { reviewReasons, type ReviewReason } from './review.js';
 
 export interface ValueChange<T> {
   from: T;
@@ -44,8 +44,10 @@ export interface ConfigDiff {
 export interface LayerRef {
   diffId: string;
   digest: string;
-  /** Uncompressed bytes. */
-  size: number;
+  /** Bytes of the files the layer holds (dive's layer size; inspect's `sizeBytes`, "FILES SIZE"). */
+  sizeBytes: number;
+  /** Bytes of the uncompressed tar, headers and padding included (inspect's `uncompressedSize`, "TAR SIZE"). */
+  uncompressedSize: number;
   createdBy: string | null;
 }
 
@@ -63,28 +65,49 @@ export interface FileInfo {
   uid: number;
   gid: number;
   linkname?: string;
+  /** sha256 (hex) of the content: regular files, and hard links (of the file they link to). */
+  sha256?: string;
+  /**
+   * Setuid, setgid and o+w bits that another name of the same inode carries in its
+   * tar header and this path's header lacks (present only when there are some).
+   * The file is judged by `mode | linkBits`, as the checks judge it (layers/link-groups.ts).
+   */
+  linkBits?: number;
+  /** Why a reviewer must look at it (setuid, secret, …); present only in diff sets, only when there is a reason. */
+  review?: ReviewReason[];
 }
 
 export interface FileChange {
   path: string;
   from: Omit<FileInfo, 'path'>;
   to: Omit<FileInfo, 'path'>;
-  /** What differs: size, mode, uid, gid, type, linkname. */
+  /** What differs: size, mode, uid, gid, type, linkname, content (same path, different sha256), linkBits (bits from another name of its inode). */
   fields: string[];
+  /** Review reasons of the target's file (setuid, secret, …), when there are any. */
+  review?: ReviewReason[];
 }
 
 export interface FileSet<T> {
   count: number;
-  /** Sum of regular-file sizes (for changes: of the target's). */
+  /** Sum of regular-file sizes, hard-linked paths included (for changes: of the target's). */
   bytes: number;
-  /** The largest by size (for changes: the larger of the two sizes), at most FILES_LARGEST, ties by path. */
-  largest: T[];
+  /**
+   * Every path in the set: those with review reasons first, then by size (for changes: the
+   * larger of the two sizes), largest first, ties by path. Nothing is cut (text output shows the top).
+   */
+  files: T[];
 }
 
 export interface FilesDiff {
   added: FileSet<FileInfo>;
   removed: FileSet<FileInfo>;
   changed: FileSet<FileChange>;
+  /**
+   * Called out on their own: paths that are newly setuid/setgid (added, or a mode that gained the bit; a
+   * hard-linked path is setuid when any name of its inode has the bit in its header, as the checks judge it),
+   * and added key/credential files.
+   */
+  attention: { newSetuid: string[]; newSecrets: string[] };
 }
 
 export interface ImageDiff {
@@ -92,8 +115,6 @@ export interface ImageDiff {
   layers: LayersDiff;
   files: FilesDiff;
 }
-
-export const FILES_LARGEST = 20;
 
 /** The final filesystem as the file diff needs it: path → what is there. */
 export type FileIndex = ReadonlyMap<string, Omit<FileInfo, 'path'>>;
@@ -103,6 +124,13 @@ export function fileIndex(merged: MergedFilesystem): Map<string, Omit<FileInfo, 
   const m = new Map<string, Omit<FileInfo, 'path'>>();
   for (const [path, n] of merged.paths) {
     const { path: _p, ...rest } = info(path, n.entry);
+    const file = n.entry.type === 'hardlink' ? merged.hardLinks.get(path) : undefined;
+    if (file?.sha256 !== undefined) rest.sha256 = file.sha256;
+    // A hard-linked path holds its target's bytes (as inspect's totalBytes counts them), not the header's 0.
+    if (file) rest.size = file.size;
+    // Links share the inode: a bit in another name's header is this file's too (the checks' rule).
+    const bits = n.entry.type === 'file' || n.entry.type === 'hardlink' ? linkBits(merged, path, n.entry.mode) : 0;
+    if (bits) rest.linkBits = bits;
     m.set(path, rest);
   }
   return m;
@@ -118,11 +146,23 @@ export function diffImages(
   baseWalks: ReadonlyArray<Pick<LayerWalk, 'entries'>>,
   targetWalks: ReadonlyArray<Pick<LayerWalk, 'entries'>>,
   files: { base?: FileIndex; target?: FileIndex } = {},
+  opts: { showSecrets?: boolean } = {},
 ): ImageDiff {
   const a = files.base ?? fileIndex(mergeLayers(baseWalks));
   const b = files.target ?? fileIndex(mergeLayers(targetWalks));
-  return { config: diffConfig(base, target), layers: diffLayers(base, target), files: diffFiles(a, b) };
+  // --show-secrets: values exactly as the image holds them.
+  const r: Redactors = opts.showSecrets ? SHOW : REDACT;
+  return { config: diffConfig(base, target, r), layers: diffLayers(base, target, r), files: diffFiles(a, b) };
 }
+
+interface Redactors {
+  env: (name: string, value: string) => string;
+  label: (value: string) => string;
+  args: (args: string[] | null) => string[] | null;
+  line: (s: string) => string;
+}
+const REDACT: Redactors = { env: redactEnvValue, label: redactLabelValue, args: redactArgs, line: redactKeepingLayout };
+const SHOW: Redactors = { env: (_n, v) => v, label: (v) => v, args: (a) => a, line: (s) => s };
 
 const sameArray = (a: string[] | null, b: string[] | null): boolean => (a === null || b === null ? a === b : a.length === b.length && a.every((x, i) => x === b[i]));
 
@@ -156,7 +196,7 @@ function setDiff(from: readonly string[], to: readonly string[]): { added: strin
   return { added: [...t].filter((x) => !f.has(x)).sort(), removed: [...f].filter((x) => !t.has(x)).sort() };
 }
 
-function diffConfig(base: ImageAnalysis, target: ImageAnalysis): ConfigDiff {
+function diffConfig(base: ImageAnalysis, target: ImageAnalysis, r: Redactors): ConfigDiff {
   const a = base.config;
   const b = target.config;
   const baseRef = (x: ImageAnalysis): BaseImageRef => ({ name: x.traceability?.baseName ?? null, digest: x.traceability?.baseDigest ?? null });
@@ -164,31 +204,20 @@ function diffConfig(base: ImageAnalysis, target: ImageAnalysis): ConfigDiff {
   const bb = baseRef(target);
   return {
     user: a.user !== b.user ? { from: a.user, to: b.user } : null,
-    env: keyed(parseEnv(a.env), parseEnv(b.env), redactEnvValue),
-    entrypoint: sameArray(a.entrypoint, b.entrypoint) ? null : { from: redactArgs(a.entrypoint), to: redactArgs(b.entrypoint) },
-    cmd: sameArray(a.cmd, b.cmd) ? null : { from: redactArgs(a.cmd), to: redactArgs(b.cmd) },
+    env: keyed(parseEnv(a.env), parseEnv(b.env), r.env),
+    entrypoint: sameArray(a.entrypoint, b.entrypoint) ? null : { from: r.args(a.entrypoint), to: r.args(b.entrypoint) },
+    cmd: sameArray(a.cmd, b.cmd) ? null : { from: r.args(a.cmd), to: r.args(b.cmd) },
     workingDir: a.workingDir !== b.workingDir ? { from: a.workingDir, to: b.workingDir } : null,
     exposedPorts: setDiff(a.exposedPorts, b.exposedPorts),
     volumes: setDiff(a.volumes, b.volumes),
-    labels: keyed(new Map(Object.entries(a.labels ?? {})), new Map(Object.entries(b.labels ?? {})), (_n, v) => redactLabelValue(v)),
+    labels: keyed(new Map(Object.entries(a.labels ?? {})), new Map(Object.entries(b.labels ?? {})), (_n, v) => r.label(v)),
     baseImage: ba.name === bb.name && ba.digest === bb.digest ? null : { from: ba, to: bb },
   };
 }
 
-/** Entrypoint / cmd arguments with secret-looking assignments, flags and tokens redacted (as history lines are). */
-function redactArgs(args: string[] | null): string[] | null {
-  return args === null ? null : args.map(redactKeepingLayout);
-}
-
-/** redactLine, but text without anything to redact keeps its newlines and control characters as they were. */
-function redactKeepingLayout(s: string): string {
-  const r = redactLine(s);
-  return r === sanitizeLine(s) ? s : r;
-}
-
-function diffLayers(base: ImageAnalysis, target: ImageAnalysis): LayersDiff {
+function diffLayers(base: ImageAnalysis, target: ImageAnalysis, r: Redactors): LayersDiff {
   // History lines carry ENV/ARG values and RUN command lines: redacted like every other output of them.
-  const ref = (l: ImageAnalysis['layers'][number]): LayerRef => ({ diffId: l.diffId, digest: l.digest, size: l.uncompressedSize, createdBy: l.createdBy === null ? null : redactKeepingLayout(l.createdBy) });
+  const ref = (l: ImageAnalysis['layers'][number]): LayerRef => ({ diffId: l.diffId, digest: l.digest, sizeBytes: l.sizeBytes, uncompressedSize: l.uncompressedSize, createdBy: l.createdBy === null ? null : r.line(l.createdBy) });
   // Multisets by diffId: an image can carry the same layer twice.
   const pool = new Map<string, number>();
   for (const l of base.layers) pool.set(l.diffId, (pool.get(l.diffId) ?? 0) + 1);
@@ -215,46 +244,58 @@ function diffLayers(base: ImageAnalysis, target: ImageAnalysis): LayersDiff {
 function info(path: string, e: LayerEntry): FileInfo {
   const f: FileInfo = { path, type: e.type, size: e.size, mode: e.mode, uid: e.uid, gid: e.gid };
   if (e.linkname !== undefined) f.linkname = e.linkname;
+  if (e.sha256 !== undefined) f.sha256 = e.sha256;
   return f;
 }
 
-/** Keeps the `limit` largest items seen (by key, ties by path) without sorting everything. */
-class Largest<T extends { path: string }> {
+/** Collects a set's items with their sort key, sorted once at the end (review reasons first, then size, then path). */
+const REVIEW_ORDER: readonly ReviewReason[] = ['setuid', 'setgid', 'secret', 'account-file', 'world-writable', 'executable-in-path'];
+
+class Collected<T extends { path: string; review?: ReviewReason[] }> {
   private items: Array<{ key: number; item: T }> = [];
-  constructor(private readonly limit: number) {}
   add(key: number, item: T): void {
-    const items = this.items;
-    if (items.length >= this.limit) {
-      const last = items[items.length - 1]!;
-      if (key < last.key || (key === last.key && item.path >= last.item.path)) return;
-    }
-    let i = items.length;
-    while (i > 0 && (items[i - 1]!.key < key || (items[i - 1]!.key === key && items[i - 1]!.item.path > item.path))) i--;
-    items.splice(i, 0, { key, item });
-    if (items.length > this.limit) items.pop();
+    this.items.push({ key, item });
   }
   list(): T[] {
-    return this.items.map((x) => x.item);
+    // setuid/setgid, then keys, then world-writable, then PATH executables, then everything else.
+    const rank = (x: T): number => Math.min(REVIEW_ORDER.length, ...(x.review ?? []).map((r) => REVIEW_ORDER.indexOf(r)));
+    return this.items
+      .sort((a, b) => rank(a.item) - rank(b.item) || b.key - a.key || (a.item.path < b.item.path ? -1 : a.item.path > b.item.path ? 1 : 0))
+      .map((x) => x.item);
   }
+}
+
+/** A path's mode with the bits other names of its inode carry (the checks' any-header rule). */
+const inodeMode = (e: { mode: number; linkBits?: number }): number => e.mode | (e.linkBits ?? 0);
+
+/** The item with its review reasons attached (only when it has some), judged by the inode's mode. */
+function withReview<T extends object>(path: string, e: { type: EntryType; mode: number; linkBits?: number }, item: T): T & { review?: ReviewReason[] } {
+  const r = reviewReasons(path, { type: e.type, mode: inodeMode(e) });
+  return r.length ? { ...item, review: r } : item;
 }
 
 /**
  * Files: added and removed count every path but directories (a directory's
  * contents are counted instead); changed covers any path on both sides
- * (directories included) whose type, size, mode, owner or link target differ.
- * Content changes that keep the size are not seen (the walk records no hashes).
+ * (directories included) whose type, size, mode, owner, link target or content
+ * (sha256 recorded by the walk) differ.
  */
 function diffFiles(a: FileIndex, b: FileIndex): FilesDiff {
-  const added = { count: 0, bytes: 0, top: new Largest<FileInfo>(FILES_LARGEST) };
-  const removed = { count: 0, bytes: 0, top: new Largest<FileInfo>(FILES_LARGEST) };
-  const changed = { count: 0, bytes: 0, top: new Largest<FileChange>(FILES_LARGEST) };
+  const added = { count: 0, bytes: 0, top: new Collected<FileInfo>() };
+  const removed = { count: 0, bytes: 0, top: new Collected<FileInfo>() };
+  const changed = { count: 0, bytes: 0, top: new Collected<FileChange>() };
+  const attention = { newSetuid: [] as string[], newSecrets: [] as string[] };
+  const suid = (m: number): boolean => (m & 0o6000) !== 0;
   for (const [path, e] of b) {
     const o = a.get(path);
     if (!o) {
       if (e.type === 'dir') continue;
       added.count++;
-      if (e.type === 'file') added.bytes += e.size;
-      added.top.add(e.size, { path, ...e });
+      if (e.type === 'file' || e.type === 'hardlink') added.bytes += e.size;
+      const item = withReview(path, e, { path, ...e });
+      added.top.add(e.size, item);
+      if (item.review?.some((r) => r === 'setuid' || r === 'setgid')) attention.newSetuid.push(path);
+      if (item.review?.includes('secret')) attention.newSecrets.push(path);
       continue;
     }
     const fields: string[] = [];
@@ -264,20 +305,27 @@ function diffFiles(a: FileIndex, b: FileIndex): FilesDiff {
     if (o.uid !== e.uid) fields.push('uid');
     if (o.gid !== e.gid) fields.push('gid');
     if ((o.linkname ?? null) !== (e.linkname ?? null)) fields.push('linkname');
+    // Same header, but another name of the inode gained (or lost) a special bit: the file's mode changed all the same.
+    if ((o.linkBits ?? 0) !== (e.linkBits ?? 0)) fields.push('linkBits');
+    // A swapped binary of the same size, mode and owner differs only here.
+    if (o.sha256 !== undefined && e.sha256 !== undefined && o.sha256 !== e.sha256) fields.push('content');
     if (fields.length === 0) continue;
     changed.count++;
-    if (e.type === 'file') changed.bytes += e.size;
-    changed.top.add(Math.max(o.size, e.size), { path, from: { ...o }, to: { ...e }, fields });
+    if (e.type === 'file' || e.type === 'hardlink') changed.bytes += e.size;
+    const item = withReview(path, e, { path, from: { ...o }, to: { ...e }, fields });
+    changed.top.add(Math.max(o.size, e.size), item);
+    if (item.review?.some((r) => r === 'setuid' || r === 'setgid') && (!suid(inodeMode(o)) || o.type !== e.type)) attention.newSetuid.push(path);
   }
   for (const [path, e] of a) {
     if (e.type === 'dir' || b.has(path)) continue;
     removed.count++;
-    if (e.type === 'file') removed.bytes += e.size;
-    removed.top.add(e.size, { path, ...e });
+    if (e.type === 'file' || e.type === 'hardlink') removed.bytes += e.size;
+    removed.top.add(e.size, withReview(path, e, { path, ...e }));
   }
   return {
-    added: { count: added.count, bytes: added.bytes, largest: added.top.list() },
-    removed: { count: removed.count, bytes: removed.bytes, largest: removed.top.list() },
-    changed: { count: changed.count, bytes: changed.bytes, largest: changed.top.list() },
+    added: { count: added.count, bytes: added.bytes, files: added.top.list() },
+    removed: { count: removed.count, bytes: removed.bytes, files: removed.top.list() },
+    changed: { count: changed.count, bytes: changed.bytes, files: changed.top.list() },
+    attention: { newSetuid: attention.newSetuid.sort(), newSecrets: attention.newSecrets.sort() },
   };
 }

@@ -57,7 +57,8 @@ const DOUBLE_WHITEOUT = '.wh..wh..';
 interface DNode {
   name: string;
   parent: DNode | null;
-  children: Map<string, DNode>;
+  /** Created with the first child: most nodes are leaves, and an empty Map per leaf was most of the tree's memory. */
+  children: Map<string, DNode> | undefined;
   info: LayerEntry | null;
   /** Children names in byte order, cached once the tree is complete. */
   sorted?: string[];
@@ -69,36 +70,46 @@ interface DTree {
 }
 
 export function computeEfficiency(walks: ReadonlyArray<EfficiencyInput>): EfficiencyResult {
-  const trees = walks.map((w) => buildTree(w.entries));
+  // One layer's tree at a time (a million-file image holds one tree, not eight); the stack below a whiteout
+  // rebuilds a dropped tree from its entries, which gives the same tree.
+  const trees: Array<DTree | undefined> = new Array(walks.length);
+  const treeOf = (i: number): DTree => (trees[i] ??= buildTree(walks[i]!.entries));
+  const layerNodeCounts: number[] = new Array(walks.length).fill(0);
   const layerSizes = walks.map((w) => w.headerBytes ?? w.entries.reduce((a, e) => a + e.size, 0));
 
-  interface PathData {
-    path: string;
-    count: number;
-    cumulative: number;
-    min: number;
-  }
-  const byPath = new Map<string, PathData>();
-  const inefficient: PathData[] = [];
+  // Per path, in parallel arrays (a million paths make a million objects otherwise); the map's keys are the
+  // entries' own path strings where the tree path is the same (no copy per leaf).
+  const slotOf = new Map<string, number>();
+  const paths: string[] = [];
+  const counts: number[] = [];
+  const cumulative: number[] = [];
+  const mins: number[] = [];
+  const inefficient: number[] = [];
 
   // dive restacks layers 0..i-1 for every whiteout; the stack only grows, so build it once, incrementally.
   let stack: DTree | null = null;
   let stackedUpTo = -1;
   const stackBelow = (i: number): DTree => {
-    if (!stack) stack = copyTree(trees[0]!);
-    for (; stackedUpTo < i - 1; ) stackOnto(stack, trees[++stackedUpTo]!);
+    if (!stack) stack = copyTree(treeOf(0));
+    for (; stackedUpTo < i - 1; ) stackOnto(stack, treeOf(++stackedUpTo));
     return stack;
   };
 
   class StopLayer extends Error {}
 
-  trees.forEach((tree, i) => {
+  walks.forEach((_w, i) => {
+    const tree = treeOf(i);
+    layerNodeCounts[i] = tree.size;
     const visitor = (node: DNode): void => {
-      const path = nodePath(node);
-      let data = byPath.get(path);
-      if (!data) {
-        data = { path, count: 0, cumulative: 0, min: -1 };
-        byPath.set(path, data);
+      const path = node.info && isNodePath(node, node.info.path) ? node.info.path : nodePath(node);
+      let k = slotOf.get(path);
+      if (k === undefined) {
+        k = paths.length;
+        slotOf.set(path, k);
+        paths.push(path);
+        counts.push(0);
+        cumulative.push(0);
+        mins.push(-1);
       }
       let size = 0;
       if (node.name.startsWith(WHITEOUT)) {
@@ -108,39 +119,38 @@ export function computeEfficiency(walks: ReadonlyArray<EfficiencyInput>): Effici
       } else {
         size = node.info?.size ?? 0;
       }
-      data.cumulative += size;
-      if (data.min < 0 || size < data.min) data.min = size;
-      data.count++;
-      if (data.count === 2) inefficient.push(data);
+      cumulative[k] += size;
+      if (mins[k]! < 0 || size < mins[k]!) mins[k] = size;
+      if (++counts[k]! === 2) inefficient.push(k);
     };
     try {
       visitLeaves(tree.root, visitor);
     } catch (e) {
       if (!(e instanceof StopLayer)) throw e;
     }
+    trees[i] = undefined;
   });
 
   let minimum = 0;
   let discovered = 0;
-  for (const d of byPath.values()) {
-    minimum += d.min;
-    discovered += d.cumulative;
+  for (let k = 0; k < paths.length; k++) {
+    minimum += mins[k]!;
+    discovered += cumulative[k]!;
   }
   const efficiency = discovered === 0 ? 1 : minimum / discovered;
 
   // Array.prototype.sort is stable: ties keep the order in which paths became inefficient, as Go's insertion sort does for short lists.
-  const sorted = [...inefficient].sort((a, b) => a.cumulative - b.cumulative);
-  const wastedBytes = sorted.reduce((a, d) => a + d.cumulative, 0);
+  const sorted = [...inefficient].sort((a, b) => cumulative[a]! - cumulative[b]!);
+  const wastedBytes = sorted.reduce((a, k) => a + cumulative[k]!, 0);
   const sizeBytes = layerSizes.reduce((a, s) => a + s, 0);
   const userSizeBytes = sizeBytes - (layerSizes[0] ?? 0);
-  const layerNodeCounts = trees.map((t) => t.size);
   return {
     efficiency,
     sizeBytes,
     userSizeBytes,
     wastedBytes,
     userWastedPercent: userSizeBytes === 0 ? 0 : wastedBytes / userSizeBytes,
-    inefficientFiles: sorted.reverse().map((d) => ({ path: d.path, count: d.count, wastedBytes: d.cumulative })),
+    inefficientFiles: sorted.reverse().map((k) => ({ path: paths[k]!, count: counts[k]!, wastedBytes: cumulative[k]! })),
     layerSizes,
     layerNodeCounts,
     diveFiles: layerNodeCounts.reduce((a, n) => a + n, 0),
@@ -165,7 +175,7 @@ export function diveFileList(entries: readonly LayerEntry[]): DiveFileNode[] {
 /* ---- dive's tree, reimplemented ---- */
 
 function newTree(): DTree {
-  return { root: { name: '', parent: null, children: new Map(), info: null }, size: 0 };
+  return { root: { name: '', parent: null, children: undefined, info: null }, size: 0 };
 }
 
 /** The name dive sees in the tar for an entry (whiteouts and opaque markers are files named so). */
@@ -193,11 +203,11 @@ function addPath(tree: DTree, path: string, info: LayerEntry | null): void {
   for (let i = 0; i <= last; i++) {
     const name = names[i]!;
     if (name === '') continue;
-    let child = node.children.get(name);
+    let child = node.children?.get(name);
     if (!child) {
       if (name.startsWith(DOUBLE_WHITEOUT)) return;
-      child = { name, parent: node, children: new Map(), info: null };
-      node.children.set(name, child);
+      child = { name, parent: node, children: undefined, info: null };
+      (node.children ??= new Map()).set(name, child);
       node.sorted = undefined;
       tree.size++;
     }
@@ -210,7 +220,7 @@ function getNode(tree: DTree, path: string): DNode | undefined {
   let node: DNode | undefined = tree.root;
   for (const name of path.split('/')) {
     if (name === '') continue;
-    node = node.children.get(name);
+    node = node.children?.get(name);
     if (!node) return undefined;
   }
   return node;
@@ -221,20 +231,21 @@ function removePath(tree: DTree, path: string): void {
   if (!node || node === tree.root) return; // dive logs and ignores both
   const count = (n: DNode): number => {
     let c = 1;
-    for (const ch of n.children.values()) c += count(ch);
+    if (n.children) for (const ch of n.children.values()) c += count(ch);
     return c;
   };
   tree.size -= count(node);
-  node.parent!.children.delete(node.name);
+  node.parent!.children!.delete(node.name);
   node.parent!.sorted = undefined;
 }
 
 function copyTree(src: DTree): DTree {
   const tree = newTree();
   const copy = (from: DNode, to: DNode): void => {
+    if (!from.children) return;
     for (const [name, child] of from.children) {
-      const c: DNode = { name, parent: to, children: new Map(), info: child.info };
-      to.children.set(name, c);
+      const c: DNode = { name, parent: to, children: undefined, info: child.info };
+      (to.children ??= new Map()).set(name, c);
       copy(child, c);
     }
   };
@@ -260,6 +271,18 @@ function nodePath(node: DNode): string {
   return `/${names.reverse().join('/')}`.replaceAll('//', '/');
 }
 
+/** Whether `path` is nodePath(node), checked name by name from the end (no string is built). */
+function isNodePath(node: DNode, path: string): boolean {
+  let end = path.length;
+  for (let n: DNode = node; n.parent !== null; n = n.parent) {
+    const name = n === node && n.name.startsWith(WHITEOUT) ? n.name.slice(WHITEOUT.length) : n.name;
+    const start = end - name.length;
+    if (start < 1 || path.charCodeAt(start - 1) !== 47 || !path.startsWith(name, start)) return false;
+    end = start - 1;
+  }
+  return end === 0;
+}
+
 function rawPath(node: DNode): string {
   const names: string[] = [];
   for (let n: DNode = node; n.parent !== null; n = n.parent) names.push(n.name);
@@ -267,17 +290,17 @@ function rawPath(node: DNode): string {
 }
 
 function sortedNames(n: DNode): string[] {
-  return (n.sorted ??= [...n.children.keys()].sort(compareUtf8));
+  return (n.sorted ??= n.children ? [...n.children.keys()].sort(compareUtf8) : []);
 }
 
 /** Child-first visit of `node`'s subtree including `node` itself unless it is a tree root (dive never visits the root). */
 function visitAll(node: DNode, f: (n: DNode) => void, includeSelf = true): void {
-  for (const name of sortedNames(node)) visitAll(node.children.get(name)!, f, true);
+  if (node.children) for (const name of sortedNames(node)) visitAll(node.children.get(name)!, f, true);
   if (includeSelf && node.parent !== null) f(node);
 }
 
 function visitLeaves(node: DNode, f: (n: DNode) => void): void {
-  if (node.children.size === 0) {
+  if (node.children === undefined || node.children.size === 0) {
     if (node.parent !== null) f(node);
     return;
   }

@@ -36,8 +36,10 @@ export interface MergedFilesystem {
   layers: LayerChanges[];
   /** Regular files, hard links and symlinks in the merged filesystem (no directories). */
   files: number;
-  /** Sum of regular-file sizes in the merged filesystem, per path (hard links add nothing). */
+  /** Sum of regular-file sizes in the merged filesystem, per path: a hard link counts the bytes of the file it links to (as `du --count-links`, `find -size`). */
   totalBytes: number;
+  /** For each hard link of the merged filesystem, the regular file whose content it shares (resolved when the link was written). */
+  hardLinks: Map<string, LayerEntry>;
 }
 
 /** A trie node: removing a directory must cost the size of its subtree, not of the whole filesystem. */
@@ -52,6 +54,8 @@ const newNode = (): Node => ({ children: undefined, entry: undefined, layer: -1 
 export function mergeLayers(walks: ReadonlyArray<Pick<LayerWalk, 'entries'>>): MergedFilesystem {
   const root = newNode();
   const layers: LayerChanges[] = [];
+  // Hard link entry → the regular file it names, looked up when the link is written (what the runtime links to).
+  const linked = new Map<LayerEntry, LayerEntry>();
 
   walks.forEach((walk, layer) => {
     const c: LayerChanges = { entries: walk.entries.length, added: 0, modified: 0, removed: 0, addedBytes: 0, removedBytes: 0 };
@@ -76,7 +80,11 @@ export function mergeLayers(walks: ReadonlyArray<Pick<LayerWalk, 'entries'>>): M
     }
     for (const e of walk.entries) {
       if (e.type === 'whiteout' || e.type === 'opaque') continue;
-      const n = create(root, e.path);
+      // A lower layer's symlink (or file) where this entry needs a parent directory is replaced by a directory,
+      // not followed: docker (overlay2) extracts the layer into its own directory, creating `a/` for `a/passwd`,
+      // and the merged view shows that directory over the lower `a -> /etc` (tested against docker export).
+      // Symlinks of the entry's own layer were followed by the walk already (walk.ts resolveParent): paths here are where the runtime writes.
+      const n = create(root, e.path, layer, tally);
       const old = n.entry;
       const isFile = e.type === 'file';
       if (old === undefined || n.layer === layer) {
@@ -87,6 +95,11 @@ export function mergeLayers(walks: ReadonlyArray<Pick<LayerWalk, 'entries'>>): M
         c.modified++;
         if (isFile) c.addedBytes += e.size;
       }
+      if (e.type === 'hardlink' && e.linkname !== undefined) {
+        const t = find(root, e.linkname)?.entry;
+        const file = t?.type === 'file' ? t : t?.type === 'hardlink' ? linked.get(t) : undefined;
+        if (file) linked.set(e, file);
+      }
       // Anything but a directory hides what lower layers had under this path.
       if (e.type !== 'dir' && n.children) clearChildren(n, tally, layer);
       n.entry = e;
@@ -96,19 +109,37 @@ export function mergeLayers(walks: ReadonlyArray<Pick<LayerWalk, 'entries'>>): M
   });
 
   const paths = new Map<string, MergedNode>();
+  const hardLinks = new Map<string, LayerEntry>();
   let files = 0;
   let totalBytes = 0;
+  // At a million paths the map is the largest thing an analysis holds: its keys are the entries' own path
+  // strings (not fresh copies) and its values the trie nodes themselves, cut from the trie as they are collected.
   const collect = (n: Node, path: string): void => {
     if (n.entry) {
-      paths.set(path === '' ? '/' : path, { entry: n.entry, layer: n.layer });
+      paths.set(path === '' ? '/' : path, n as MergedNode);
       const t = n.entry.type;
       if (t === 'file' || t === 'hardlink' || t === 'symlink') files++;
       if (t === 'file') totalBytes += n.entry.size;
+      if (t === 'hardlink') {
+        const file = linked.get(n.entry);
+        if (file) {
+          hardLinks.set(path, file);
+          totalBytes += file.size;
+        }
+      }
     }
-    if (n.children) for (const [name, child] of n.children) collect(child, `${path}/${name}`);
+    const children = n.children;
+    n.children = undefined;
+    if (children) for (const [name, child] of children) collect(child, childPath(path, name, child.entry?.path));
   };
   collect(root, '');
-  return { paths, layers, files, totalBytes };
+  return { paths, layers, files, totalBytes, hardLinks };
+}
+
+/** `${parent}/${name}`, as the entry's own string when it is that path (no copy kept, no garbage made). */
+function childPath(parent: string, name: string, own: string | undefined): string {
+  if (own !== undefined && own.length === parent.length + 1 + name.length && own.endsWith(name) && own.startsWith(parent) && own.charCodeAt(parent.length) === 47) return own;
+  return `${parent}/${name}`;
 }
 
 function segments(path: string): string[] {
@@ -124,9 +155,14 @@ function find(root: Node, path: string): Node | undefined {
   return n;
 }
 
-function create(root: Node, path: string): Node {
+/** The node for `path`, created with its parents; a parent that a lower layer made a non-directory becomes an implicit directory (tallied as removed). */
+function create(root: Node, path: string, layer: number, replaced: (n: Node) => void): Node {
   let n = root;
   for (const s of segments(path)) {
+    if (n.entry !== undefined && n.entry.type !== 'dir' && n.layer !== layer) {
+      replaced(n);
+      n.entry = undefined;
+    }
     n.children ??= new Map();
     let next = n.children.get(s);
     if (!next) {

@@ -7,6 +7,8 @@
 import { ContentCache } from '../cache/cache.js';
 import type { OpenOptions } from '../sources/image.js';
 import { openReference, resolveReference, type Resolution } from '../sources/open.js';
+import { VouchError } from '../errors.js';
+import { pinsFor } from '../sources/pins.js';
 import type { ImageReference } from '../ref/types.js';
 import { daemonImageId } from '../sources/daemon.js';
 import { analyzeImage, cachedAnalysis, cachedLayerWalks, layerWalksAndCatalogs, ANALYZER_VERSION, type AnalyzeOptions, type ImageAnalysis } from './image-analysis.js';
@@ -30,11 +32,13 @@ export interface InspectOptions extends OpenOptions, AnalyzeOptions {
 }
 
 export async function inspectReference(input: string, opts: InspectOptions = {}): Promise<InspectResult> {
+  opts = { ...opts, pins: pinsFor(opts) };
   const resolution = await resolveReference(input, opts);
   opts.onResolved?.(resolution);
   const cache = opts.noCache ? undefined : (opts.cache ?? new ContentCache());
   const ref = resolution.reference;
-  if (cache) {
+  // --verify re-hashes the bytes: a daemon image must then be exported, not found by its ID.
+  if (cache && !opts.verify) {
     const hit = await cachedDaemonAnalysis(ref, cache, opts);
     if (hit) return { analysis: hit, resolution, cached: true, opened: false };
   }
@@ -60,7 +64,9 @@ export async function cachedDaemonAnalysis(ref: ImageReference, cache: ContentCa
   const alias = daemonId ? await cache.getJson<{ digest: string }>(DAEMON_NS, daemonId) : undefined;
   const hit = alias ? await cachedAnalysis(cache, alias.digest) : undefined;
   if (!hit || hit.config.digest !== daemonId) return undefined;
-  return { ...hit, reference: `docker-daemon:${ref.name}`, transport: 'docker-daemon' };
+  // The daemon holds an image whose ID is the analysed config's digest: its layers are the ones the config names.
+  const cacheInfo = { hit: true, analysedAt: hit.analysedAt ?? null, verifiedAt: new Date().toISOString(), verification: 'image-id' as const };
+  return { ...hit, reference: `docker-daemon:${ref.name}`, transport: 'docker-daemon', cache: cacheInfo };
 }
 
 /** Remember which analysed manifest a daemon image ID stands for (written after analysing a daemon image). */
@@ -81,6 +87,10 @@ export async function inspectedLayers(
   if (hit) return hit;
   const image = await openReference(result.resolution.reference, opts);
   try {
+    // The layers walked must be those of the image analysed: a tag moved since (without shared pins) is refused, not mixed in.
+    if (image.digest !== result.analysis.digest && !image.synthesizedManifest) {
+      throw new VouchError('TAG_MOVED', `${image.name}: now names ${image.digest}, but ${result.analysis.digest} was analysed: the reference moved during the run`, { exitCode: 1 });
+    }
     return await layerWalksAndCatalogs(image.layers, opts.cache ? { cache: opts.cache } : { noCache: true });
   } finally {
     await image.close();

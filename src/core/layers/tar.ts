@@ -13,6 +13,7 @@
  */
 import { VouchError } from '../errors.js';
 import { sanitizeLine } from '../util/sanitize.js';
+import { decodePathBytes } from '../util/path-bytes.js';
 
 const BLOCK = 512;
 
@@ -49,6 +50,12 @@ export interface TarParserOptions {
    */
   onEntry: (h: TarHeader) => boolean | void;
   onContent?: (h: TarHeader, data: Buffer) => void;
+  /**
+   * Called for every regular file (typeflag '0'/'7', not sparse) after its onEntry: its data is the bytes
+   * [start, start + size) of the uncompressed stream (offsets as `position` counts them), so that a caller
+   * can hash each file's content from the same chunks.
+   */
+  onFileData?: (h: TarHeader, start: number, size: number) => void;
   /** Largest content the parser will collect (default 16 MiB); a larger request is LIMIT_EXCEEDED. */
   maxContentBytes?: number;
   /** Largest PAX extended header (default 1 MiB). */
@@ -78,7 +85,8 @@ interface Overrides {
   uid?: number;
   gid?: number;
   mtime?: number;
-  xattrs?: string[];
+  /** SCHILY.xattr.* names in record order; a Map so that a header of many records stays linear. */
+  xattrs?: Map<string, true>;
   /** GNU.sparse.* records (PAX sparse formats 0.0, 0.1, 1.0): Go renames and resizes the entry from them. */
   sparse?: Record<string, string>;
 }
@@ -242,7 +250,19 @@ export class TarParser {
     let typeflag = rawType === 0 ? '0' : String.fromCharCode(rawType);
     const size = this.num(b, o, 124, 12, 'size', offset);
 
+    const format = headerFormat(b, o);
     if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+      // Go's readHeader parses every numeric field of every header, metadata ones included: one that does not
+      // parse stops the archive there, so it must stop ours too.
+      this.num(b, o, 100, 8, 'mode', offset);
+      this.num(b, o, 108, 8, 'uid', offset);
+      this.num(b, o, 116, 8, 'gid', offset);
+      this.num(b, o, 136, 12, 'mtime', offset);
+      if (format !== 'v7') {
+        this.num(b, o, 329, 8, 'devmajor', offset);
+        this.num(b, o, 337, 8, 'devminor', offset);
+      }
+      if (format === 'star') this.starTimes(b, o, offset);
       const limit = typeflag === 'x' || typeflag === 'g' ? this.maxPax : this.maxPath;
       if (size > limit) {
         throw this.fail('LIMIT_EXCEEDED', `${typeflag === 'x' || typeflag === 'g' ? 'PAX' : 'GNU long name'} header of ${size} bytes exceeds the limit of ${limit}`, offset);
@@ -256,20 +276,34 @@ export class TarParser {
     // A real entry: header fields < per-entry PAX < GNU long names, exactly as Go's archive/tar (what docker and
     // containerd extract with) reads them. Global PAX headers are parsed but not applied: Go does not carry them
     // across entries, so applying them here would show names and sizes the runtime never sees.
-    const format = headerFormat(b, o);
     const ustar = format !== 'v7';
+    if (typeflag === 'S') {
+      // Old GNU sparse: Go reads extension blocks the size does not count (so the entries after it are framed
+      // differently), refuses it outside the GNU format, and docker, containerd, podman and umoci all refuse the
+      // layer ("unhandled tar header type 83"). Refused here too, rather than shown as something nobody extracts.
+      throw this.fail('INVALID_TAR', 'old GNU sparse entry (typeflag S): container runtimes refuse such a layer', offset, cString(b, o, 100));
+    }
     let name = cString(b, o, 100);
+    let prefix = '';
     if (format === 'ustar' || format === 'star') {
       // STAR keeps atime/ctime after a 131-byte prefix; USTAR and PAX have a 155-byte prefix.
-      const prefix = cString(b, o + 345, format === 'star' ? 131 : 155);
-      if (prefix !== '') name = `${prefix}/${name}`;
+      prefix = cString(b, o + 345, format === 'star' ? 131 : 155);
+      if (format === 'star') this.starTimes(b, o, offset);
+    } else if (format === 'gnu' && !gnuTimesParse(b, o)) {
+      // Go reads files from its pre-1.8 writer, which put a USTAR prefix in the GNU atime/ctime area: when those
+      // do not parse, it takes the area as a 155-byte prefix if it is ASCII. Runtimes extract under that name.
+      const area = cString(b, o + 345, 155);
+      if (isAscii(area)) prefix = area;
     }
+    if (prefix !== '') name = `${prefix}/${name}`;
     let linkname = cString(b, o + 157, 100);
     const p = this.pending;
     if (p.path !== undefined) name = p.path;
     if (p.linkpath !== undefined) linkname = p.linkpath;
-    if (this.gnuLongName !== undefined) name = this.gnuLongName;
-    if (this.gnuLongLink !== undefined) linkname = this.gnuLongLink;
+    // Go applies a GNU long name or link only when it is not empty (`if gnuLongName != ""`): an empty one must
+    // not replace the header's name, or the entry the runtime extracts would vanish from view.
+    if (this.gnuLongName) name = this.gnuLongName;
+    if (this.gnuLongLink) linkname = this.gnuLongLink;
     // A PAX GNU sparse file: Go (and so docker) extracts it under GNU.sparse.name with its real size, whatever
     // the header says; the data that follows (map and extents) is still the header's size.
     const sparse = p.sparse !== undefined ? gnuSparse(p.sparse, (m) => this.fail('INVALID_TAR', `PAX header: ${m}`, offset)) : undefined;
@@ -291,7 +325,7 @@ export class TarParser {
       offset: this.entryStart,
       index: this.entries,
     };
-    if (p.xattrs) h.xattrs = p.xattrs;
+    if (p.xattrs && p.xattrs.size > 0) h.xattrs = [...p.xattrs.keys()];
     this.pending = {};
     this.gnuLongName = undefined;
     this.gnuLongLink = undefined;
@@ -307,6 +341,8 @@ export class TarParser {
     this.current = h;
     // A sparse file's stored data is a map plus extents, not its content: never hand it to a cataloger.
     const wantsContent = this.opts.onEntry(h) === true && sparse === undefined;
+    // The data starts here: `position` has just passed this header block.
+    if (this.opts.onFileData && (typeflag === '0' || typeflag === '7') && sparse === undefined) this.opts.onFileData(h, this.position, dataSize);
     if (wantsContent && this.opts.onContent) {
       if (dataSize > this.maxContent) {
         throw this.fail('LIMIT_EXCEEDED', `content of ${dataSize} bytes exceeds the collection limit of ${this.maxContent}`, h.offset, h.name);
@@ -317,6 +353,12 @@ export class TarParser {
       this.remaining = dataSize + padding(dataSize);
       this.state = this.remaining > 0 ? State.Skip : State.Header;
     }
+  }
+
+  /** STAR's atime and ctime: Go parses them with the other fields, so one that does not parse stops the archive. */
+  private starTimes(b: Buffer, o: number, offset: number): void {
+    if (!goNumericOk(b, o + 476, 12)) throw this.fail('INVALID_TAR', 'invalid atime field', offset);
+    if (!goNumericOk(b, o + 488, 12)) throw this.fail('INVALID_TAR', 'invalid ctime field', offset);
   }
 
   /** A numeric header field, or INVALID_TAR naming it. */
@@ -424,6 +466,8 @@ function isZeroBlock(b: Buffer, o: number): boolean {
  * element 0 starts at the first 4-aligned byte of `b`, usable when `o` is aligned.
  */
 function checksumOk(b: Buffer, o: number, words: Uint32Array | null): boolean {
+  // Go reads the checksum as octal only (parseOctal), never base-256.
+  if (b[o + 148]! & 0x80) return false;
   const stored = parseNumeric(b, o + 148, 8);
   if (stored < 0) return false;
   let sum = 0;
@@ -458,7 +502,8 @@ function cString(b: Buffer, o: number, width: number): string {
   let end = o;
   const max = o + width;
   while (end < max && b[end] !== 0) end++;
-  return b.toString('utf8', o, end);
+  // Names are bytes: keep the ones that are not UTF-8 distinct (path-bytes.ts).
+  return decodePathBytes(b, o, end);
 }
 
 /**
@@ -478,19 +523,52 @@ function parseNumeric(b: Buffer, o: number, width: number): number {
     }
     return v;
   }
+  // As Go's parseOctal: spaces and NULs trimmed from both ends, then the digits up to the first NUL
+  // ("12\0zz" is 12; "1 2" and "12 \0zz" are errors).
   let i = o;
-  const end = o + width;
+  let end = o + width;
   while (i < end && (b[i] === 0x20 || b[i] === 0)) i++;
+  while (end > i && (b[end - 1] === 0x20 || b[end - 1] === 0)) end--;
   let v = 0;
   for (; i < end; i++) {
     const c = b[i]!;
-    if (c === 0x20 || c === 0) break;
+    if (c === 0) break;
     if (c < 0x30 || c > 0x37) return -1;
     v = v * 8 + (c - 0x30);
   }
-  // After the terminator only spaces/NULs may follow.
-  for (; i < end; i++) if (b[i] !== 0x20 && b[i] !== 0) return -1;
   return v > Number.MAX_SAFE_INTEGER ? -1 : v;
+}
+
+/**
+ * Whether Go's parseNumeric accepts the field (any value, negative base-256 included): used where Go only
+ * looks at whether a field parses (GNU atime/ctime, STAR times). Base-256 overflows past 63 bits.
+ */
+function goNumericOk(b: Buffer, o: number, width: number): boolean {
+  const first = b[o]!;
+  if (first & 0x80) {
+    const inv = first & 0x40 ? 0xff : 0;
+    // Go shifts the bytes into a uint64 and fails once anything reaches its top byte before a shift, or bit 63 at the end.
+    let x = 0n;
+    for (let i = 0; i < width; i++) {
+      let c = b[o + i]! ^ inv;
+      if (i === 0) c &= 0x7f;
+      if (x >> 56n > 0n) return false;
+      x = (x << 8n) | BigInt(c);
+    }
+    return x >> 63n === 0n;
+  }
+  // Twelve octal digits are 36 bits: never beyond a safe integer, so -1 means a bad digit, as in Go.
+  return parseNumeric(b, o, width) >= 0;
+}
+
+/** GNU atime (345) and ctime (357): Go parses each whose first byte is not NUL; false when either fails. */
+function gnuTimesParse(b: Buffer, o: number): boolean {
+  return (b[o + 345] === 0 || goNumericOk(b, o + 345, 12)) && (b[o + 357] === 0 || goNumericOk(b, o + 357, 12));
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
 }
 
 /** Parses PAX records ("LEN key=value\n") into a copy of `into`. An empty value deletes the key. */
@@ -514,6 +592,9 @@ function parsePax(data: Buffer, into: Overrides, err: (msg: string) => VouchErro
     if (eq < 0 || eq >= recEnd - 1 || eq === i + 1) throw err('record without key=value');
     const key = data.toString('utf8', i + 1, eq);
     const raw = data.subarray(eq + 1, recEnd - 1);
+    // Go's validPAXRecord: a NUL in a path, linkpath, uname or gname value, or in any other key, is ErrHeader
+    // (the runtime refuses the layer), so the archive is refused here too rather than one entry dropped.
+    if (key === 'path' || key === 'linkpath' || key === 'uname' || key === 'gname' ? raw.includes(0) : key.includes('\0')) throw err(`NUL in the ${JSON.stringify(sanitizeLine(key.slice(0, 40)))} record`);
     applyPax(out, key, raw, err);
     pos = recEnd;
   }
@@ -533,11 +614,11 @@ function applyPax(out: Overrides, key: string, raw: Buffer, err: (msg: string) =
   switch (key) {
     case 'path':
       if (empty) delete out.path;
-      else out.path = str();
+      else out.path = decodePathBytes(raw);
       break;
     case 'linkpath':
       if (empty) delete out.linkpath;
-      else out.linkpath = str();
+      else out.linkpath = decodePathBytes(raw);
       break;
     case 'size':
       if (empty) delete out.size;
@@ -563,15 +644,17 @@ function applyPax(out: Overrides, key: string, raw: Buffer, err: (msg: string) =
     }
     default:
       if (key.startsWith('GNU.sparse.')) {
-        out.sparse = { ...out.sparse, [key.slice('GNU.sparse.'.length)]: str() };
+        const k = key.slice('GNU.sparse.'.length);
+        // Assigned in place (a copy per record made a header of many records quadratic); no prototype to write through.
+        (out.sparse ??= Object.create(null) as Record<string, string>)[k] = k === 'name' ? decodePathBytes(raw) : str();
         break;
       }
       if (key.startsWith('SCHILY.xattr.')) {
+        // The last record for a name wins; an empty value removes it (Go's mergePAX skips empty values).
         const name = key.slice('SCHILY.xattr.'.length);
-        const list = (out.xattrs ?? []).filter((x) => x !== name);
-        if (!empty) list.push(name);
-        out.xattrs = list.length > 0 ? list : undefined;
-        if (!out.xattrs) delete out.xattrs;
+        const map = (out.xattrs ??= new Map());
+        map.delete(name);
+        if (!empty) map.set(name, true);
       }
     // Other keys (atime, ctime, uname, gname, charset, GNU.sparse.*) do not change what we record.
   }

@@ -30,6 +30,8 @@ export interface LayerEntry {
   /** Device numbers of char and block devices. */
   devmajor?: number;
   devminor?: number;
+  /** Regular files: sha256 (hex) of the content, hashed as it streamed by. Absent for sparse files and for walks cached before it existed. */
+  sha256?: string;
   /** Names of extended attributes set by PAX `SCHILY.xattr.*` records (e.g. "security.capability"). */
   xattrs?: string[];
 }
@@ -50,4 +52,12 @@ export interface LayerWalk {
    * read back from an older cache) the sum of `entries[].size` is used instead.
    */
   headerBytes?: number;
+  /**
+   * Content digests not yet copied onto the entries (walks asked with `lazyDigests`): slot k of `slots` is the
+   * sha256 of the k-th regular file of the tar, whose entry is `entries[k]` (null when the walker rejected it).
+   * materializeDigests() sets `sha256` from them. Never cached or serialised.
+   */
+  contentDigests?: { slots: Buffer; entries: Array<LayerEntry | null> };
+  /** Every entry of the tar, `./` and rejected ones included (what `tar -t | wc -l` prints); metadata headers (PAX, GNU long names) are not entries. */
+  tarEntries?: number;
 }

@@ -30,6 +30,8 @@ export const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
 export const ANNOTATION_CONTAINERD_NAME = 'io.containerd.image.name';
 /** BuildKit marks attestation manifests in an index with this annotation (and platform unknown/unknown). */
 export const ANNOTATION_DOCKER_REFERENCE_TYPE = 'vnd.docker.reference.type';
+/** The digest of the index entry a BuildKit attestation manifest is about. */
+export const ANNOTATION_DOCKER_REFERENCE_DIGEST = 'vnd.docker.reference.digest';
 
 // RFC 6838 restricted names, as the OCI schema spells them (defs-descriptor.json#/definitions/mediaType).
 const MEDIA_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
@@ -198,7 +200,8 @@ function decodeJson(bytes: Uint8Array, what: string, code: ErrorCode, max: numbe
   try {
     value = JSON.parse(text) as Json;
   } catch (e) {
-    throw new VouchError(code, `${what}: not valid JSON: ${e instanceof Error ? e.message.split('\n')[0] : 'parse error'}`);
+    // V8's message quotes the input, control characters (CR, ESC) and all: keep it one visible line.
+    throw new VouchError(code, `${what}: not valid JSON: ${e instanceof Error ? sanitizeLine(e.message.split('\n')[0]!) : 'parse error'}`);
   }
   const dup = duplicateKey(text);
   if (dup !== undefined) {
@@ -592,10 +595,21 @@ export function parsePlatform(s: string): Platform {
   return p;
 }
 
-/** True for BuildKit attestation manifests and other non-runnable index entries. */
+/**
+ * True only for a BuildKit attestation manifest as BuildKit writes it: platform
+ * unknown/unknown, `vnd.docker.reference.type: attestation-manifest` and a
+ * `vnd.docker.reference.digest`. Docker and containerd select index entries by
+ * platform alone, never by annotation: an annotated entry with a real platform
+ * is pulled like any other, so it must be selectable and covered.
+ */
 export function isAttestationDescriptor(d: Descriptor): boolean {
-  if (d.annotations?.[ANNOTATION_DOCKER_REFERENCE_TYPE] !== undefined) return true;
-  return d.platform?.os === 'unknown' && d.platform?.architecture === 'unknown';
+  const a = d.annotations;
+  return (
+    d.platform?.os?.toLowerCase() === 'unknown' &&
+    d.platform?.architecture?.toLowerCase() === 'unknown' &&
+    a?.[ANNOTATION_DOCKER_REFERENCE_TYPE] === 'attestation-manifest' &&
+    typeof a[ANNOTATION_DOCKER_REFERENCE_DIGEST] === 'string'
+  );
 }
 
 /** An index entry platform selection may pick: a manifest or index with a platform, not an attestation or a foreign artifact. */

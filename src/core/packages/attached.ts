@@ -20,6 +20,7 @@ import { existsSync } from 'node:fs';
 import { VouchError } from '../errors.js';
 import type { Image, OpenOptions } from '../sources/image.js';
 import { openReference, resolveReference } from '../sources/open.js';
+import { pinsFor } from '../sources/pins.js';
 import { verifyAttachedBundle } from '../trust/attached-bundle.js';
 import { parseEnvelope, parseStatement, statementCovers, verifyDsseAttestation, IN_TOTO_PAYLOAD_TYPE, type InTotoStatement } from '../trust/attestation.js';
 import {
@@ -315,10 +316,11 @@ async function trustFor(opts: AttachedOptions): Promise<TrustFile | null> {
 /** Open the image (manifest only), discover its attachments where it lives, read the SBOMs and scans. */
 export async function readAttached(ref: string, opts: AttachedOptions = {}): Promise<AttachedReport> {
   const trust = await trustFor(opts);
+  opts = { ...opts, pins: pinsFor(opts) };
   const resolution = await resolveReference(ref, opts);
   const { reference, store } = await attachmentStoreFor(resolution.reference, opts);
   if (!store) {
-    // Daemon and archives carry no attachments: do not open (a daemon export would read every layer).
+    // Daemon images and legacy docker-archives carry no attachments: do not open (a daemon export would read every layer).
     return { image: { reference: ref, digest: '', subjects: [] }, location: null, sboms: [], scans: [], skipped: [] };
   }
   const image = await openReference(reference, opts);
@@ -329,6 +331,7 @@ export async function readAttached(ref: string, opts: AttachedOptions = {}): Pro
     return { image: { reference: image.reference, digest: image.digest, subjects }, location: store.location, ...docs };
   } finally {
     await image.close();
+    await store.close?.();
   }
 }
 

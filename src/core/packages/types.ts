@@ -38,6 +38,8 @@ export interface PackageInventory {
   packages: Package[];
   /** Warnings that name the file and record (truncated database records, unsupported rpmdb formats...). */
   warnings: string[];
+  /** An SBOM's own subject: the image digest it says it describes (sbom/described.ts), when it names one. */
+  describes?: string;
 }
 
 /** Stable order for every package list vouch prints: type, name, version (then purl). */

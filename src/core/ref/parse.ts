@@ -126,6 +126,38 @@ function splitPathSelector(input: string, body: string, allowDigest: boolean): {
 
 const TRANSPORTS = ['docker', 'oci', 'oci-archive', 'docker-archive', 'docker-daemon'] as const;
 
+/** Edit distance (insertions, deletions, substitutions), for transport typos. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * `docker-archiv:/x.tar`: a prefix one or two edits from a transport, before
+ * something that is a path rather than a tag, is a mistyped transport (not an
+ * image named "docker-archiv"). Returns the transport meant, or null.
+ */
+function nearTransport(prefix: string, body: string): string | null {
+  if (!/^[a-z][a-z-]{1,20}$/i.test(prefix)) return null;
+  const pathLike = /^[/.~]/.test(body) || /\.(tar|tar\.gz|tgz)(:|$)/i.test(body) || (body.includes('/') && !/^\d+\//.test(body));
+  if (!pathLike) return null;
+  let best: string | null = null;
+  let bestD = 3;
+  for (const t of TRANSPORTS) {
+    const d = distance(prefix.toLowerCase(), t);
+    if (d > 0 && d < bestD && d <= Math.max(1, Math.floor(t.length / 3))) {
+      best = t;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
 /** Parse any reference vouch accepts. A bare argument becomes `{transport: 'auto'}` and is resolved by sources/open.ts. */
 export function parseReference(input: string): ImageReference {
   if (typeof input !== 'string' || input.length === 0) throw invalid(String(input), 'empty');
@@ -168,6 +200,8 @@ export function parseReference(input: string): ImageReference {
     default:
       break;
   }
+  const near = nearTransport(prefix, body);
+  if (near) throw invalid(input, `unknown transport ${JSON.stringify(prefix)} (did you mean ${near}:?); use one of ${TRANSPORTS.join(', ')}`);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) throw invalid(input, `unknown transport ${JSON.stringify(input.slice(0, input.indexOf(':')))}; use one of ${TRANSPORTS.join(', ')}`);
   return { transport: 'auto', input };
 }

@@ -9,6 +9,7 @@
  * Docker 25 saves whose index.json lists nothing) a Docker v2 schema 2
  * manifest is synthesised from what the archive holds, and the Image says so.
  */
+import { constants as fsConstants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { posix, resolve as resolvePath } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -40,7 +41,9 @@ async function openArchiveTar(abs: string): Promise<TarFile> {
   const st = await stat(abs).catch(() => undefined);
   if (!st) throw new VouchError('NOT_FOUND', `${abs}: no such file`);
   if (st.isDirectory()) throw new VouchError('INVALID_ARCHIVE', `${abs}: is a directory (for an OCI layout directory use oci:)`);
-  const fh = await open(abs, 'r');
+  // A FIFO would hang the open and a device (a symlink to /dev/zero) never ends: regular files only.
+  if (!st.isFile()) throw new VouchError('INVALID_ARCHIVE', `${abs}: not a regular file (a FIFO, device or socket is never an image archive)`);
+  const fh = await open(abs, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   const head = Buffer.alloc(4);
   try {
     await fh.read(head, 0, 4, 0);
@@ -220,7 +223,7 @@ export async function openDockerArchive(path: string, sel: { tag?: string } = {}
       const digest = digestFromName(file) ?? (compression === 'none' ? diffIds[i]! : await hashMember(tar, file));
       const d: Descriptor = { mediaType: LAYER_TYPE[compression], size, digest };
       descs.push(d);
-      layers.push(storeLayer(store, d, diffIds[i]!, compression, `layer ${i} ${digest} (${file})`, async () => tar.openEntry(file)));
+      layers.push(storeLayer(store, d, diffIds[i]!, compression, `layer ${i} ${digest} (${file})`, async () => tar.openEntry(file), async () => (tar.has(file) ? tar.sizeOf(file) : undefined)));
     }
     const configDesc: Descriptor = { mediaType: MediaType.DockerConfig, size: configBytes.length, digest: configDigest };
     const manifestBytes = canonicalManifest(configDesc, descs);

@@ -21,6 +21,7 @@ import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
 import { VouchError, errorLine } from '../errors.js';
 import { sanitizeLine } from '../util/sanitize.js';
+import { sweepDeadTempDirs } from '../util/dead-temps.js';
 import type { Image, OpenOptions } from './image.js';
 import { openDockerArchive } from './archive.js';
 
@@ -269,7 +270,9 @@ export async function openDaemonImage(name: string, opts: DaemonOptions = {}): P
     throw daemonError(endpoint, e, timeoutMs);
   }
 
-  const dir = await mkdtemp(join(tmpdir(), 'vouch-daemon-'));
+  // Named by PID: exports of vouch processes that were killed (no exit hook runs on SIGKILL) are removed here.
+  await sweepDeadTempDirs(tmpdir(), 'vouch-daemon-');
+  const dir = await mkdtemp(join(tmpdir(), `vouch-daemon-${process.pid}-`));
   trackTempDir(dir);
   let a: Image;
   try {

@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { Compression } from '../oci/mediatypes.js';
 import type { Descriptor, ImageConfig, ImageManifest, Platform } from '../oci/types.js';
+import type { ReferencePins } from './pins.js';
 
 export type Transport = 'docker' | 'oci' | 'oci-archive' | 'docker-archive' | 'docker-daemon';
 
@@ -20,12 +21,26 @@ export interface Layer {
   /** Compression as declared by the media type, or sniffed when the type is silent. */
   readonly compression: Compression | undefined;
   readonly annotations?: Record<string, string>;
+  /** The descriptor's `urls`: a foreign (non-distributable) layer whose blob may live only there. Never fetched by vouch. */
+  readonly urls?: readonly string[];
   /**
    * The stored bytes, verified against `digest` and `size` as they stream: the
    * stream errors (DigestMismatchError / SizeMismatchError) instead of ending
    * when they are wrong.
    */
   open(): Promise<Readable>;
+  /**
+   * Where the blob comes from over the network ("registry/repository"), when it does: reading it again costs a
+   * download whose pace the registry sets, so a layer that fails to decompress is not re-read to name a digest mismatch.
+   */
+  readonly remote?: string;
+  /**
+   * Size of the stored blob as the source holds it now, without reading it
+   * (a stat, an index lookup, a HEAD request); undefined when the source no
+   * longer has the blob. Lets a cached analysis check that the source still
+   * holds the image's bytes.
+   */
+  storedSize?(): Promise<number | undefined>;
 }
 
 export interface Image {
@@ -60,4 +75,6 @@ export interface OpenOptions {
   insecureRegistries?: string[];
   /** Abort long operations. */
   signal?: AbortSignal;
+  /** Tags resolved so far in this run: a tag is looked up once, then read by its pinned digest. */
+  pins?: ReferencePins;
 }

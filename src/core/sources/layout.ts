@@ -332,11 +332,18 @@ export async function resolveLayoutManifest(
     return r;
   }
   if (entries.length === 0) throw new VouchError('NOT_FOUND', `${loc}: the layout's index.json lists no images`);
-  const r = await pick(store, entries, platform, loc, 'no tag given');
-  const tag = r.descriptor.annotations?.[ANNOTATION_REF_NAME] ?? (entries.length === 1 ? entries[0]!.annotations?.[ANNOTATION_REF_NAME] : undefined);
+  // A `cosign save` layout lists the image beside its .sig/.att/.sbom manifests, each with cosign's
+  // `kind` annotation: the image is the one it designates (as `vouch chain` reads such a layout).
+  const designated = entries.filter((d) => COSIGN_IMAGE_KINDS.has(d.annotations?.kind ?? ''));
+  const candidates = designated.length === 1 ? designated : entries;
+  const r = await pick(store, candidates, platform, loc, 'no tag given');
+  const tag = r.descriptor.annotations?.[ANNOTATION_REF_NAME] ?? (candidates.length === 1 ? candidates[0]!.annotations?.[ANNOTATION_REF_NAME] : undefined);
   if (tag !== undefined) r.tag = tag;
   return r;
 }
+
+/** cosign's `kind` annotation values for the image itself in a `cosign save` layout. */
+const COSIGN_IMAGE_KINDS = new Set(['dev.cosignproject.cosign/image', 'dev.cosignproject.cosign/imageIndex']);
 
 /**
  * One entry: that one. Several entries that are all platform-specific images
@@ -382,6 +389,7 @@ export function storeLayer(
   compression: Layer['compression'],
   what: string,
   open?: () => Promise<Readable>,
+  storedSize?: () => Promise<number | undefined>,
 ): Layer {
   const layer: Layer = {
     digest: d.digest,
@@ -396,8 +404,10 @@ export function storeLayer(
       pipeline(src, verifier, () => undefined);
       return verifier;
     },
+    storedSize: storedSize ?? (() => store.blobSize(d.digest)),
   };
   if (d.annotations) (layer as { annotations?: Record<string, string> }).annotations = d.annotations;
+  if (d.urls?.length) (layer as { urls?: readonly string[] }).urls = d.urls;
   return layer;
 }
 

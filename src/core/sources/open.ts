@@ -15,6 +15,7 @@ import { detectArchiveKind, openDockerArchive, openLayout, openOciArchive } from
 import { openRegistryImage } from './registry/source.js';
 import { daemonHasImage, openDaemonImage } from './daemon.js';
 import { pathExists } from '../util/fs.js';
+import { describeNonImageFile } from '../util/file-kind.js';
 
 export interface Resolution {
   /** How a bare argument was resolved, for the user ("path is an OCI layout", "found in the Docker daemon"...). */
@@ -34,7 +35,10 @@ export async function resolveReference(input: string, opts: OpenOptions = {}): P
     if (kind === 'oci') return { how: 'path is an OCI image layout', reference: { transport: 'oci', path } };
     if (kind === 'oci-archive') return { how: 'path is an OCI archive', reference: { transport: 'oci-archive', path } };
     if (kind === 'docker-archive') return { how: 'path is a docker-archive (docker save)', reference: { transport: 'docker-archive', path } };
-    throw new VouchError('INVALID_ARCHIVE', `${input}: not an OCI layout, OCI archive or docker-archive (no index.json or manifest.json)`);
+    // Say what the file is when it is recognisably something else (empty, truncated, XML, UTF-16…).
+    const what = await describeNonImageFile(input);
+    // The specific reason alone: appending the generic one read as a second, contradicting diagnosis.
+    throw new VouchError('INVALID_ARCHIVE', `${input}: ${what ?? 'not an OCI layout, OCI archive or docker-archive (no index.json or manifest.json)'}`);
   }
   if (looksLikePath) throw new VouchError('NOT_FOUND', `${input}: no such file or directory`);
   const ref = parseDockerReference(input);

@@ -12,7 +12,7 @@
  * save may store a layer as a symlink to another layer's `layer.tar`); a link
  * that escapes the archive root or loops is an error.
  */
-import { createReadStream } from 'node:fs';
+import { constants as fsConstants, createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
@@ -110,11 +110,14 @@ export class TarFile {
 
   /** Index a tar file: reads only headers. Throws INVALID_TAR when it is not a tar. */
   static async open(path: string): Promise<TarFile> {
-    const fh = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
+    // Non-blocking (a FIFO swapped in must not hang the open); the type is checked on the descriptor below.
+    const fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK).catch((e: NodeJS.ErrnoException) => {
       throw new VouchError(e.code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_ARCHIVE', `${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
     });
     try {
-      const { size } = await fh.stat();
+      const st = await fh.stat();
+      if (!st.isFile()) throw new VouchError('INVALID_ARCHIVE', `${path}: not a regular file (a FIFO, device or socket is never an image archive)`);
+      const { size } = st;
       const entries = await scan(fh, size, path);
       return new TarFile(path, fh, entries, size);
     } catch (e) {

@@ -20,6 +20,8 @@ export interface BundleCheck {
   predicateType: string | null;
   statement?: InTotoStatement;
   digest: string;
+  /** The image digest the bundle verified for (one of `subjects`), when it verified. */
+  subject?: string;
 }
 
 /**
@@ -56,6 +58,7 @@ export function verifyAttachedBundle(bundleBytes: Buffer, subjects: readonly str
   // Prefer the subject the statement names, so that the verifier's subject check decides.
   const order = statement ? [...subjects].sort((a, b) => Number(statementCovers(statement!, new Set([b]))) - Number(statementCovers(statement!, new Set([a])))) : [...subjects];
   let last: VerificationResult | undefined;
+  let covered: string | undefined;
   for (const s of order) {
     const [alg, hex] = s.split(':') as ['sha256', string];
     try {
@@ -64,7 +67,8 @@ export function verifyAttachedBundle(bundleBytes: Buffer, subjects: readonly str
       // Unusable policy input (a key or pattern the trust file should have refused): this bundle cannot verify.
       last = failureResult('BUNDLE_INVALID', e instanceof Error ? e.message : 'bundle verification failed');
     }
+    if (last.verified) covered = s;
     if (last.verified || last.reason !== 'SUBJECT_MISMATCH') break;
   }
-  return { role, digest, predicateType, ...(statement ? { statement } : {}), result: last ?? failureResult('NO_SIGNATURE', 'no digest to verify against') };
+  return { role, digest, predicateType, ...(statement ? { statement } : {}), ...(covered ? { subject: covered } : {}), result: last ?? failureResult('NO_SIGNATURE', 'no digest to verify against') };
 }

@@ -17,7 +17,9 @@ import { isIndexMediaType, MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.js';
 import type { BlobStore } from '../sources/layout.js';
 import { RegistryClient } from '../sources/registry/client.js';
-import { DirectoryStore } from '../sources/layout.js';
+import { DirectoryStore, TarStore } from '../sources/layout.js';
+import { TarFile } from '../sources/tarfile.js';
+import { resolve as resolvePath } from 'node:path';
 import type { ImageReference } from '../ref/types.js';
 
 export const CosignMediaType = {
@@ -82,6 +84,8 @@ export interface AttachmentStore {
   referrers(subject: string): Promise<Descriptor[] | undefined>;
   /** Layout only: index.json entries with cosign `kind` annotations. */
   cosignSaveEntries?(): Promise<Descriptor[]>;
+  /** Release what the store holds open (an archive's file). */
+  close?(): Promise<void>;
 }
 
 export const MAX_ATTACHMENT_LAYER_BYTES = 8 << 20;
@@ -169,6 +173,9 @@ export class LayoutAttachmentStore implements AttachmentStore {
   async cosignSaveEntries(): Promise<Descriptor[]> {
     const kinds: string[] = [CosignKind.Sigs, CosignKind.Atts, CosignKind.Sboms];
     return (await this.top()).manifests.filter((d) => kinds.includes(d.annotations?.[CosignAnnotation.Kind] ?? ''));
+  }
+  async close(): Promise<void> {
+    await this.store.close();
   }
 }
 
@@ -272,9 +279,12 @@ export { MediaType };
 
 /**
  * Where to look for an image's attachments: the registry it lives in, or the
- * OCI layout (a `cosign save` layout names its image by a `kind` annotation, so
- * a layout given without tag or digest is pointed at that image). Daemon and
- * archive images carry none: undefined, and nothing is opened.
+ * OCI layout — a directory, or one inside an oci-archive or a docker-archive
+ * that carries an index.json (a `cosign save` layout tarred up, a Docker 25+
+ * save). A `cosign save` layout names its image by a `kind` annotation, so a
+ * layout given without tag or digest is pointed at that image. Daemon images
+ * and legacy docker-archives carry none: undefined, and nothing is opened.
+ * The caller closes the store (`close`) when it has one.
  */
 export async function attachmentStoreFor(
   reference: ImageReference,
@@ -283,10 +293,32 @@ export async function attachmentStoreFor(
   if (reference.transport === 'oci') {
     let ref = reference;
     if (reference.tag === undefined && reference.digest === undefined) {
-      const d = await cosignSaveImageDigest(reference.path);
+      const d = await cosignSaveImageDigest(new DirectoryStore(reference.path));
       if (d) ref = { ...reference, digest: d };
     }
     return { reference: ref, store: new LayoutAttachmentStore(new DirectoryStore(reference.path)) };
+  }
+  if (reference.transport === 'oci-archive' || reference.transport === 'docker-archive') {
+    let tar: TarFile;
+    try {
+      tar = await TarFile.open(resolvePath(reference.path));
+    } catch {
+      return { reference, store: undefined }; // the opener reports what is wrong with the file
+    }
+    if (!tar.has('index.json')) {
+      await tar.close();
+      return { reference, store: undefined };
+    }
+    const store = new TarStore(tar);
+    let ref = reference;
+    if (reference.transport === 'oci-archive' && reference.tag === undefined && reference.digest === undefined) {
+      const d = await cosignSaveImageDigest(store).catch(async (e: unknown) => {
+        await store.close();
+        throw e;
+      });
+      if (d) ref = { ...reference, digest: d };
+    }
+    return { reference: ref, store: new LayoutAttachmentStore(store) };
   }
   if (reference.transport === 'docker') {
     const client = new RegistryClient(reference.ref.registry, {
@@ -299,10 +331,10 @@ export async function attachmentStoreFor(
 }
 
 /** In a `cosign save` layout the image is the entry of kind dev.cosignproject.cosign/image(Index). */
-async function cosignSaveImageDigest(dir: string): Promise<string | undefined> {
-  const b = await new DirectoryStore(dir).readFile('index.json', 4 << 20);
+async function cosignSaveImageDigest(store: BlobStore): Promise<string | undefined> {
+  const b = await store.readFile('index.json', 4 << 20);
   if (!b) return undefined;
-  const idx = parseJsonBytes(b, `${dir}: index.json`, 'INVALID_LAYOUT', 4 << 20) as ImageIndex;
+  const idx = parseJsonBytes(b, `${store.location}: index.json`, 'INVALID_LAYOUT', 4 << 20) as ImageIndex;
   const e = idx?.manifests?.find?.((d) => d.annotations?.[CosignAnnotation.Kind] === CosignKind.Image || d.annotations?.[CosignAnnotation.Kind] === CosignKind.ImageIndex);
   return e?.digest;
 }

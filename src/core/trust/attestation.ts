@@ -11,6 +11,7 @@ import { sanitizeLine } from '../util/sanitize.js';
 import { CosignAnnotation, CosignMediaType, type AttachedLayer } from './attachments.js';
 import { failed, verifyCosignSigner, type CosignVerifyContext } from './cosign-signer.js';
 import { canonicalBase64 } from './encoding.js';
+import { parseJsonBytes } from '../oci/manifest.js';
 import type { VerificationResult } from './types.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -30,18 +31,39 @@ export interface AttestationCheck extends VerificationResult {
   statement?: InTotoStatement;
 }
 
+/** Statements are read whole (they may carry an SBOM); the bytes are already bounded by whoever read them. */
+const MAX_STATEMENT_BYTES = 512 << 20;
+
 export function parseStatement(payload: Uint8Array): InTotoStatement | string {
   let doc: any;
   try {
-    doc = JSON.parse(Buffer.from(payload).toString('utf8'));
-  } catch {
-    return 'the attestation payload is not JSON';
+    // Strict as the simple-signing payload: duplicate keys are refused (which subject or predicate was signed?).
+    doc = parseJsonBytes(payload, 'the attestation payload', 'INVALID_BUNDLE', MAX_STATEMENT_BYTES);
+  } catch (e) {
+    return e instanceof Error ? sanitizeLine(e.message) : 'the attestation payload is not JSON';
   }
-  if (!STATEMENT_TYPES.includes(doc?._type)) return `the attestation is not an in-toto Statement v0.1 or v1 (_type ${JSON.stringify(String(doc?._type)).slice(0, 60)})`;
+  // Go's decoder matches keys case-insensitively: a `Subject` we would skip could be the one another verifier reads.
+  const variant =
+    caseVariant(doc, ['_type', 'subject', 'predicateType', 'predicate']) ??
+    (Array.isArray(doc?.subject) ? doc.subject.map((s: unknown) => caseVariant(s, ['name', 'digest'])).find((k: string | undefined) => k !== undefined) : undefined);
+  if (variant) return `the in-toto statement has the key ${JSON.stringify(variant).slice(0, 60)}, a case variant of a field verifiers read`;
+  if (!STATEMENT_TYPES.includes(doc?._type)) return `the attestation is not an in-toto Statement v0.1 or v1 (_type ${JSON.stringify(scalarText(doc?._type)).slice(0, 60)})`;
   if (!Array.isArray(doc.subject) || doc.subject.length === 0) return 'the in-toto statement has no subject';
   for (const s of doc.subject) if (typeof s?.digest !== 'object' || s.digest === null) return 'an in-toto subject has no digest';
   if (typeof doc.predicateType !== 'string' || doc.predicateType.length === 0) return 'the in-toto statement has no predicateType';
   return doc as InTotoStatement;
+}
+
+/** A value as short text; a list or object is named, not stringified (String() of a list nested thousands deep overflows the stack). */
+export function scalarText(v: unknown): string {
+  if (typeof v === 'object' && v !== null) return Array.isArray(v) ? '[list]' : '{object}';
+  return String(v);
+}
+
+/** A key of `obj` equal to one of `fields` ignoring case, but not exactly. */
+function caseVariant(obj: unknown, fields: string[]): string | undefined {
+  if (typeof obj !== 'object' || obj === null) return undefined;
+  return Object.keys(obj).find((k) => fields.some((f) => k !== f && k.toLowerCase() === f.toLowerCase()));
 }
 
 /** Does any subject name one of `digests` ("sha256:hex")? */

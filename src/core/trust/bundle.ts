@@ -21,12 +21,14 @@ import { dsse, X509Certificate } from '@sigstore/core';
 import { Verifier, toSignedEntity, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
 import { errorLine } from '../errors.js';
 import { sanitizeLine as sanitize } from '../util/sanitize.js';
-import { certificateSubject, fulcioExtensions, isSelfSigned, memoizeCertificate } from './certificate.js';
+import { certificateSubject, fulcioExtensions, issuerConflict, isSelfSigned, memoizeCertificate } from './certificate.js';
 import { nonNegativeInt, strictBase64 } from './encoding.js';
 import { keyIdOf, toKeyObject, UnsupportedPrehashError, verifyPrehashed, type DigestAlgorithm } from './prehash.js';
 import { CheckFailed, fail, failureResult, reasonFromLibraryError, TrustInputError, type TrustFailure } from './reasons.js';
 import { checkHashedRekordV2OverDsse, parseCheckpoint, rootFromInclusionProof, tlogEvidence, verifyCheckpointFor } from './tlog.js';
 import { findTlog, type TrustedRoot } from './trusted-root.js';
+import { anchoredRegExp, wholeMatch } from './trust-file.js';
+import { EXTENSION_FIELDS, extensionMismatch, type ExtensionConstraints } from './trust-file.js';
 import type { Artifact, SignerIdentity, SignerPolicy, VerificationResult } from './types.js';
 
 export { loadTrustedRoot, defaultTrustedRoot, parseTrustedRoot, type TrustedRoot } from './trusted-root.js';
@@ -74,11 +76,12 @@ export interface VerifyBundleOptions {
 
 interface Keys {
   kind: 'keys';
-  keys: Array<{ name: string; key: KeyObject; keyId: string }>;
+  /** tlogOptional: the trust file's `tlog: optional` (air-gapped key signing: no log entry, no timestamp needed). */
+  keys: Array<{ name: string; key: KeyObject; keyId: string; tlogOptional?: boolean }>;
 }
 interface Identities {
   kind: 'identities';
-  identities: Array<{ name: string; issuer: string; subject?: string; pattern?: RegExp }>;
+  identities: Array<{ name: string; issuer: string; subject?: string; pattern?: RegExp; extensions?: ExtensionConstraints }>;
 }
 interface Both {
   kind: 'both';
@@ -89,25 +92,32 @@ type NormalizedPolicy = Keys | Identities | Both;
 
 function compilePattern(re: string, name: string): RegExp {
   try {
-    // Anchored: the whole SAN must match, never a substring of it.
-    return new RegExp(`^(?:${re})$`);
+    // Anchored: the whole SAN must match, never a substring of it; the source must parse alone (no `)|(?:.*` escape).
+    return anchoredRegExp(re);
   } catch (e) {
     throw new TrustInputError('INVALID_POLICY', `signer ${name}: subjectRegExp is not a valid regular expression: ${(e as Error).message}`);
   }
 }
 
-function normalizeIdentity(i: { issuer: string; subject?: string; subjectRegExp?: string }, name: string) {
+function normalizeIdentity(i: { issuer: string; subject?: string; subjectRegExp?: string; extensions?: Record<string, string> }, name: string) {
   if (typeof i?.issuer !== 'string' || i.issuer.length === 0) throw new TrustInputError('INVALID_POLICY', `signer ${name}: an identity needs an issuer`);
   const hasSubject = typeof i.subject === 'string';
   const hasPattern = typeof i.subjectRegExp === 'string';
   if (hasSubject === hasPattern) throw new TrustInputError('INVALID_POLICY', `signer ${name}: give exactly one of subject and subjectRegExp`);
-  return { name, issuer: i.issuer, subject: hasSubject ? i.subject : undefined, pattern: hasPattern ? compilePattern(i.subjectRegExp!, name) : undefined };
+  for (const k of Object.keys(i.extensions ?? {})) if (!(k in EXTENSION_FIELDS)) throw new TrustInputError('INVALID_POLICY', `signer ${name}: unknown certificate extension ${JSON.stringify(k)}`);
+  return {
+    name,
+    issuer: i.issuer,
+    subject: hasSubject ? i.subject : undefined,
+    pattern: hasPattern ? compilePattern(i.subjectRegExp!, name) : undefined,
+    ...(i.extensions ? { extensions: i.extensions as ExtensionConstraints } : {}),
+  };
 }
 
-function normalizeKey(key: string | KeyObject, name: string) {
+function normalizeKey(key: string | KeyObject, name: string, tlogOptional = false) {
   const k = toKeyObject(key);
   if (k.type !== 'public') throw new TrustInputError('INVALID_KEY', `signer ${name}: not a public key`);
-  return { name, key: k, keyId: keyIdOf(k) };
+  return { name, key: k, keyId: keyIdOf(k), ...(tlogOptional ? { tlogOptional } : {}) };
 }
 
 const policyCache = new WeakMap<object, NormalizedPolicy>();
@@ -121,7 +131,7 @@ function normalizePolicy(policy: BundlePolicy): NormalizedPolicy {
   else if ('keys' in policy || 'identities' in policy) {
     out = {
       kind: 'both',
-      keys: (policy.keys ?? []).map((k) => normalizeKey(k.publicKeyPem, k.name)),
+      keys: (policy.keys ?? []).map((k) => normalizeKey(k.publicKeyPem, k.name, k.tlog === 'optional')),
       identities: (policy.identities ?? []).map((i) => normalizeIdentity(i, i.name)),
     };
   } else throw new TrustInputError('INVALID_POLICY', 'policy: expected {key}, {identity} or a SignerPolicy');
@@ -301,11 +311,14 @@ interface PreparedEntries {
   entries: TransparencyLogEntry[];
   /** Index of entries that fell back from a checkpoint-less proof to their SET. */
   fellBack: Set<number>;
+  /** Index of entries whose inclusion proof and checkpoint vouch verified itself (handed to the library with their SET only). */
+  provenHere: Set<number>;
   dsseOverHashedRekordV2: boolean;
 }
 
 function prepareTlogEntries(bundle: Bundle, version: 1 | 2 | 3, root: TrustedRoot): PreparedEntries {
   const fellBack = new Set<number>();
+  const provenHere = new Set<number>();
   let dsseOverHashedRekordV2 = false;
   const envelope = bundle.content.$case === 'dsseEnvelope' ? bundle.content.dsseEnvelope : undefined;
   const seen = new Set<string>();
@@ -318,6 +331,10 @@ function prepareTlogEntries(bundle: Bundle, version: 1 | 2 | 3, root: TrustedRoo
     if (!log) fail('TLOG_INVALID', `tlog entry ${i} comes from log ${entry.logId.keyId.toString('base64')}, which is not in the trusted root`);
     let out = entry;
     const proof = entry.inclusionProof;
+    // Without a SET only the inclusion proof vouches for the entry's index (Rekor v2 writes both the same): the index reported must be the proven one.
+    if (proof && !entry.inclusionPromise && BigInt(entry.logIndex) !== BigInt(proof.logIndex)) {
+      fail('TLOG_INVALID', `tlog entry ${i}: logIndex ${entry.logIndex} is not the index ${proof.logIndex} its inclusion proof proves, and no signed entry timestamp signs it`);
+    }
     if (proof) {
       const envelopeText = proof.checkpoint?.envelope;
       if (!envelopeText) {
@@ -332,6 +349,19 @@ function prepareTlogEntries(bundle: Bundle, version: 1 | 2 | 3, root: TrustedRoo
       } else {
         const cp = parseCheckpoint(envelopeText);
         verifyCheckpointFor(cp, log, { treeSize: BigInt(proof.treeSize), rootHash: proof.rootHash });
+        // A Rekor v1 log names itself in its checkpoints (a private deployment's Rekor: its pod's host
+        // name). sigstore-go accepts that name; @sigstore/verify wants it inside the base URL and refuses
+        // the checkpoint. Verified above (log key, name, size, root hash); the proof is checked here, and
+        // the library is then given the entry without it, to check the SET (which such entries carry).
+        const v1Name = /^(.+) - \d+$/.exec(cp.origin)?.[1];
+        if (v1Name !== undefined && v1Name !== log.hostname) {
+          if (!entry.inclusionPromise) fail('TLOG_INVALID', `tlog entry ${i}: a checkpoint named ${JSON.stringify(v1Name)} needs the entry's signed entry timestamp too`);
+          const root = rootFromInclusionProof(entry.canonicalizedBody, BigInt(proof.logIndex), BigInt(proof.treeSize), proof.hashes);
+          if (!root || !bufferEqual(root, proof.rootHash)) fail('TLOG_INVALID', `tlog entry ${i}: the inclusion proof does not lead to its root hash`);
+          const { inclusionProof: _proven, ...rest } = entry;
+          out = rest as TransparencyLogEntry;
+          provenHere.add(i);
+        }
       }
     }
     if (envelope && entry.kindVersion.kind === 'hashedrekord' && entry.kindVersion.version === '0.0.2') {
@@ -340,7 +370,7 @@ function prepareTlogEntries(bundle: Bundle, version: 1 | 2 | 3, root: TrustedRoo
     }
     return out;
   });
-  return { entries, fellBack, dsseOverHashedRekordV2 };
+  return { entries, fellBack, provenHere, dsseOverHashedRekordV2 };
 }
 
 type SignatureContent = SignedEntity['signature'];
@@ -471,8 +501,9 @@ function run(input: unknown, artifact: Artifact, policy: NormalizedPolicy, root:
   }
 
   const first = prepared.entries[0];
-  const tlog = first ? { ...tlogEvidence(first), ...(prepared.fellBack.has(0) ? { proof: 'signed-entry-timestamp' as const } : {}) } : null;
-  const times = entity.timestamps.map((t) => (t.$case === 'transparency-log' ? new Date(Number(t.tlogEntry.integratedTime) * 1000) : t.timestamp.signingTime));
+  const tlog = first ? { ...tlogEvidence(first), ...(prepared.fellBack.has(0) ? { proof: 'signed-entry-timestamp' as const } : prepared.provenHere.has(0) ? { proof: 'inclusion-proof' as const } : {}) } : null;
+  // As the library: a log entry's integratedTime is a time only when its SET signs it.
+  const times = entity.timestamps.flatMap((t) => (t.$case === 'transparency-log' ? (t.tlogEntry.inclusionPromise ? [new Date(Number(t.tlogEntry.integratedTime) * 1000)] : []) : [t.timestamp.signingTime]));
   const signedAt = times.length ? new Date(Math.min(...times.map((d) => d.getTime()))).toISOString() : null;
   const who = signer.type === 'key' ? `key ${signer.keyId}` : `${signer.subject} (issuer ${signer.issuer})`;
   return {
@@ -518,8 +549,10 @@ function verifyWithKeys(
   let failure: TrustFailure | null = null;
   for (const k of ordered) {
     const material: TrustMaterial = { ...base, publicKey: () => ({ publicKey: k.key, validFor: () => true }) };
+    // A key signer that allows unlogged signatures: whatever log entries and timestamps the bundle has are still verified, none is required.
+    const needed = k.tlogOptional && entity.tlogEntries.length === 0 && entity.timestamps.length === 0 ? { ...thresholds, tlogThreshold: 0, timestampThreshold: 0 } : thresholds;
     try {
-      libraryVerify(entity, material, thresholds, unsupported);
+      libraryVerify(entity, material, needed, unsupported);
       return { type: 'key', keyId: k.keyId, trustedAs: k.name };
     } catch (e) {
       if (!(e instanceof CheckFailed)) throw e;
@@ -543,14 +576,18 @@ function verifyWithCertificate(
   libraryVerify(entity, material, thresholds, unsupported);
   if (entity.key.$case !== 'certificate') fail('BUNDLE_INVALID', 'expected a certificate');
   const leaf = entity.key.certificate;
+  const conflict = issuerConflict(leaf);
+  if (conflict) fail('CERT_ISSUER_CONFLICT', conflict);
   const extensions = fulcioExtensions(leaf);
   const subject = certificateSubject(leaf);
   const issuer = extensions.issuer;
-  const match = identities.find(
-    (i) => issuer === i.issuer && subject !== undefined && (i.subject !== undefined ? subject === i.subject : i.pattern!.test(subject)),
+  const byIdentity = identities.filter(
+    (i) => issuer === i.issuer && subject !== undefined && (i.subject !== undefined ? subject === i.subject : wholeMatch(i.pattern!, subject)),
   );
+  const match = byIdentity.find((i) => extensionMismatch(i.extensions, extensions) === undefined);
   if (!match) {
-    fail('UNTRUSTED_SIGNER', `certificate identity ${subject ?? '(none)'} with issuer ${issuer ?? '(none)'} matches no trusted signer`);
+    const why = byIdentity[0] ? `: it matches signer ${byIdentity[0].name} by identity, but the certificate's ${extensionMismatch(byIdentity[0].extensions, extensions)}` : '';
+    fail('UNTRUSTED_SIGNER', `certificate identity ${subject ?? '(none)'} with issuer ${issuer ?? '(none)'} matches no trusted signer${why}`);
   }
   return { type: 'keyless', subject, issuer, trustedAs: match.name, extensions };
 }

@@ -5,7 +5,7 @@
  * @sigstore/verify).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { ASN1Obj, X509Certificate, crypto as sigcrypto } from '@sigstore/core';
+import { ASN1Obj, EXTENSION_OID_SCT, X509Certificate, X509SCTExtension, crypto as sigcrypto } from '@sigstore/core';
 import { TrustInputError, type TrustFailure } from './reasons.js';
 import { inRange, type TrustedRoot } from './trusted-root.js';
 import type { FulcioExtensions } from './types.js';
@@ -41,11 +41,23 @@ const EXTENSIONS: Record<string, [keyof FulcioExtensions, boolean]> = {
 export function parseCertificate(cert: Uint8Array | string | X509Certificate): X509Certificate {
   if (cert instanceof X509Certificate) return cert;
   try {
-    if (typeof cert === 'string') return X509Certificate.parse(cert);
-    return X509Certificate.parse(Buffer.from(cert) as Buffer<ArrayBuffer>);
+    const c = typeof cert === 'string' ? X509Certificate.parse(cert) : X509Certificate.parse(Buffer.from(cert) as Buffer<ArrayBuffer>);
+    checkStructure(c);
+    return c;
   } catch (e) {
     throw new TrustInputError('INVALID_KEY', `not an X.509 certificate: ${(e as Error).message}`);
   }
+}
+
+/**
+ * @sigstore/core parses a certificate's parts lazily: a malformed part throws a TypeError only when
+ * read, wherever that is. Read every part vouch uses now, so that a bad certificate is refused here.
+ */
+function checkStructure(c: X509Certificate): void {
+  void [c.tbsCertificate.toDER(), c.version, c.serialNumber, c.notBefore, c.notAfter, c.issuer, c.subject, c.publicKey, c.signatureAlgorithm, c.signatureValue];
+  for (const ext of c.extensions) ext.subs[0]!.toOID();
+  const san = c.extSubjectAltName;
+  void [san?.uri, san?.rfc822Name, san?.otherName('1.3.6.1.4.1.57264.1.7')];
 }
 
 /** Every PEM certificate in a string (a chain file or annotation), in order. */
@@ -76,6 +88,32 @@ export function fulcioExtensions(cert: Uint8Array | string | X509Certificate): F
   }
   if (issuerV2 !== undefined) out.issuer = issuerV2; // .8 supersedes the legacy .1
   return out;
+}
+
+/**
+ * Fulcio writes the OIDC issuer twice: the legacy .1 (raw string) and .8 (DER
+ * UTF8String). Verifiers that read different ones must not see different
+ * issuers: when both are present and disagree, a sentence saying so.
+ */
+export function issuerConflict(cert: Uint8Array | string | X509Certificate): string | undefined {
+  const c = parseCertificate(cert);
+  let legacy: string | undefined;
+  let v2: string | undefined;
+  for (const ext of c.extensions) {
+    const oid = ext.subs[0]?.toOID();
+    if (oid !== `${FULCIO_OID}1` && oid !== `${FULCIO_OID}8`) continue;
+    const raw = ext.subs[ext.subs.length - 1]!.value;
+    try {
+      if (oid === `${FULCIO_OID}1`) legacy = raw.toString('utf8');
+      else v2 = ASN1Obj.parseBuffer(raw as Buffer<ArrayBuffer>).value.toString('utf8');
+    } catch {
+      return 'the certificate\'s issuer extension (1.3.6.1.4.1.57264.1.8) is malformed';
+    }
+  }
+  if (legacy !== undefined && v2 !== undefined && legacy !== v2) {
+    return `the certificate names two OIDC issuers: ${JSON.stringify(legacy.slice(0, 100))} (legacy extension .1) and ${JSON.stringify(v2.slice(0, 100))} (extension .8)`;
+  }
+  return undefined;
 }
 
 /** The certificate's SAN identity (URI, else email), as Fulcio writes one. */
@@ -176,6 +214,61 @@ function checkPath(path: X509Certificate[], at: Date): { ok: true; path: X509Cer
     };
   }
   return { ok: true, path };
+}
+
+// ---------------------------------------------------------------- SCTs
+
+/**
+ * RFC 6962 signed certificate timestamps embedded in a (Fulcio) leaf: each is
+ * checked over the precertificate (the TBS without the SCT extension, after the
+ * issuer key hash) by a CT log of the trusted root whose key was valid at the
+ * SCT's time. At least `threshold` distinct logs must vouch, and an SCT that does
+ * not verify fails the certificate (as a Sigstore bundle's verification does:
+ * the same rule whatever the signature's format).
+ */
+export function verifyCertificateScts(leafInput: X509Certificate, issuer: X509Certificate, root: TrustedRoot, threshold = 1): { ok: true; logs: string[] } | TrustFailure {
+  const leaf = leafInput.clone();
+  const at = leaf.extensions.findIndex((e) => e.subs[0]?.toOID() === EXTENSION_OID_SCT);
+  if (at < 0) return threshold > 0 ? { reason: 'SCT_INVALID', message: 'the certificate carries no signed certificate timestamp (SCT): it was never published to a CT log of the trusted root' } : { ok: true, logs: [] };
+  let scts: X509SCTExtension['signedCertificateTimestamps'];
+  try {
+    scts = new X509SCTExtension(leaf.extensions[at]!).signedCertificateTimestamps;
+  } catch (e) {
+    return { reason: 'SCT_INVALID', message: `the certificate's SCT list cannot be read: ${(e as Error).message}` };
+  }
+  leaf.extensions.splice(at, 1); // the precertificate is the TBS without its SCTs
+  const tbs = leaf.tbsCertificate.toDER();
+  const issuerKeyHash = sigcrypto.digest('sha256', issuer.publicKey);
+  const len = Buffer.from([(tbs.length >> 16) & 0xff, (tbs.length >> 8) & 0xff, tbs.length & 0xff]);
+  const preCert = Buffer.concat([issuerKeyHash, len, tbs]);
+  const logs = new Set<string>();
+  for (const sct of scts) {
+    let time: Date;
+    try {
+      time = sct.datetime;
+    } catch {
+      return { reason: 'SCT_INVALID', message: 'an SCT has an unreadable timestamp' };
+    }
+    const candidates = root.ctlogs.filter((l) => l.logId.equals(sct.logID) && inRange(l.validFor, time));
+    let verified = false;
+    for (const log of candidates) {
+      try {
+        verified = sct.verify(preCert, log.publicKey);
+      } catch {
+        verified = false;
+      }
+      if (verified) break;
+    }
+    if (!verified) {
+      return {
+        reason: 'SCT_INVALID',
+        message: candidates.length === 0 ? `an SCT names CT log ${sct.logID.toString('hex').slice(0, 16)}…, which is not a CT log of the trusted root valid at ${time.toISOString()}` : 'an SCT does not verify under its CT log key',
+      };
+    }
+    logs.add(sct.logID.toString('hex'));
+  }
+  if (logs.size < threshold) return { reason: 'SCT_INVALID', message: `the certificate has SCTs from ${logs.size} trusted CT log(s), ${threshold} required` };
+  return { ok: true, logs: [...logs] };
 }
 
 // ---------------------------------------------------------------- speed

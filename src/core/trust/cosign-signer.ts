@@ -4,16 +4,17 @@
  * verify, when was it made (Rekor SET or RFC 3161 timestamp), does the log
  * entry describe this very signature, and does the signer match the trust file.
  */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, X509Certificate as NodeX509 } from 'node:crypto';
 import { RFC3161Timestamp, type X509Certificate } from '@sigstore/core';
 import { sanitizeLine } from '../util/sanitize.js';
+import type { DockerReference } from '../ref/types.js';
 import { CosignAnnotation } from './attachments.js';
-import { certificateSubject, fulcioExtensions, parseCertificate, splitPemCertificates, verifyCertificateChain } from './certificate.js';
+import { certificateSubject, fulcioExtensions, issuerConflict, parseCertificate, splitPemCertificates, verifyCertificateChain, verifyCertificateScts } from './certificate.js';
 import { canonicalBase64 } from './encoding.js';
 import { describeKey, verifyMessage, type PublicKeyInfo } from './prehash.js';
 import { bodyMatches, parseRekorAnnotation, verifyRekorAnnotation } from './rekor-set.js';
 import { inRange, type TrustedRoot } from './trusted-root.js';
-import { keySigners, matchKeyless, type TrustedSigner } from './trust-file.js';
+import { caSigners, keylessRefusal, keySigners, matchKeyless, type CaSigner, type TrustedSigner } from './trust-file.js';
 import type { ReasonCode, SignerIdentity, TlogEvidence, VerificationResult } from './types.js';
 
 export interface CosignVerifyContext {
@@ -21,7 +22,13 @@ export interface CosignVerifyContext {
   trustedRoot: TrustedRoot;
   /** Digests that are this image: its manifest digest and, for a multi-platform image, the index digest. */
   subjects: ReadonlySet<string>;
-  /** Refuse key-based signatures without a transparency log entry (keyless ones always need log or timestamp evidence). */
+  /** The registry name the image was asked for (signedIdentity checks); null or absent for a layout or an archive. */
+  identity?: DockerReference | null;
+  /**
+   * Key-based signatures need a transparency log entry unless their signer says
+   * `tlog: optional` (default true). `false` relaxes it for every key: only for
+   * upstream fixtures signed before logs existed, never from a trust file.
+   */
   requireTlog?: boolean;
 }
 
@@ -51,6 +58,7 @@ export function verifyCosignSigner(
   let signerKey: PublicKeyInfo;
   let identity: SignerIdentity;
   let cert: X509Certificate | undefined;
+  let keyTlogOptional = false;
   if (certPem) {
     try {
       cert = parseCertificate(certPem);
@@ -58,6 +66,8 @@ export function verifyCosignSigner(
     } catch {
       return failed('CERT_CHAIN_INVALID', 'the certificate annotation is not a usable X.509 certificate');
     }
+    const conflict = issuerConflict(cert);
+    if (conflict) return failed('CERT_ISSUER_CONFLICT', conflict);
     const extensions = fulcioExtensions(cert);
     const subject = certificateSubject(cert);
     identity = { type: 'keyless', ...(subject !== undefined ? { subject } : {}), ...(extensions.issuer !== undefined ? { issuer: extensions.issuer } : {}), trustedAs: null, extensions };
@@ -67,6 +77,7 @@ export function verifyCosignSigner(
     if (trusted) {
       signerKey = trusted.key;
       identity = { type: 'key', keyId: trusted.key.keyId, trustedAs: trusted.name };
+      keyTlogOptional = trusted.tlog === 'optional' || ctx.requireTlog === false;
     } else {
       // Not under any trusted key. If the log entry names the key that did sign, it is an untrusted signer; otherwise the signature is simply invalid.
       const alt = setText ? loggedKey(setText) : undefined;
@@ -81,6 +92,7 @@ export function verifyCosignSigner(
   // ---- when it was signed, proven by the log or a timestamp authority
   let tlog: TlogEvidence | null = null;
   let signedAt: Date | undefined;
+  let tsTime: Date | undefined;
   if (setText) {
     const set = verifyRekorAnnotation(setText, ctx.trustedRoot);
     if (!set.ok) return failed('TLOG_INVALID', set.message, identity);
@@ -92,27 +104,72 @@ export function verifyCosignSigner(
   if (tsText) {
     const ts = verifyTimestamp(tsText, signature, ctx.trustedRoot);
     if (typeof ts === 'string') return failed('TIMESTAMP_INVALID', ts, identity, tlog);
+    tsTime = ts;
     signedAt ??= ts;
   }
 
-  if (!cert && ctx.requireTlog && !tlog) return failed('TLOG_MISSING', 'the signature has no transparency log entry and the policy requires one', identity);
+  if (!cert && !tlog && !keyTlogOptional) {
+    return failed('TLOG_MISSING', `the signature has no transparency log entry, and signer ${JSON.stringify(identity.trustedAs)} requires one (set "tlog: optional" on it for offline signing)`, identity);
+  }
   if (cert) {
-    if (!signedAt) return failed('TLOG_MISSING', 'a keyless signature needs a transparency log entry or a timestamp to prove when it was made, and this one has neither', identity);
     let chain: X509Certificate[];
     try {
       chain = splitPemCertificates(annotations[CosignAnnotation.Chain] ?? '');
     } catch {
       return failed('CERT_CHAIN_INVALID', 'the chain annotation holds a certificate that is not X.509', identity, tlog);
     }
-    const outcome = verifyCertificateChain(cert, chain, ctx.trustedRoot, signedAt);
-    if (!('ok' in outcome)) return failed(outcome.reason, outcome.message, identity, tlog);
-    const match = matchKeyless(ctx.signers, identity.subject, identity.issuer);
-    if (!match) {
-      return failed('UNTRUSTED_SIGNER', `certificate identity ${JSON.stringify(identity.subject ?? '')} from issuer ${JSON.stringify(identity.issuer ?? '')} matches no keyless signer in the trust file`, identity, tlog);
+    // The organisation's own CA (trust-file `ca`): no log, no SCTs; checked now.
+    const ca = matchCa(caSigners(ctx.signers), cert, chain);
+    if (ca) {
+      const caIdentity: SignerIdentity = { type: 'ca', ...(identity.subject !== undefined ? { subject: identity.subject } : {}), trustedAs: ca.name };
+      return { verified: true, reason: 'OK', message: `verified: certificate from the CA of signer ${ca.name}${tlog ? '' : ', no transparency log entry'}`, signer: caIdentity, tlog, signedAt: signedAt ? signedAt.toISOString() : null };
     }
+    // Fulcio: as for a Sigstore bundle, the log entry is required; a timestamp adds to it but never replaces it.
+    if (!tlog) {
+      return failed('TLOG_MISSING', tsText ? 'a keyless signature needs a transparency log entry; an RFC 3161 timestamp alone does not stand in for it (as for Sigstore bundles)' : 'a keyless signature needs a transparency log entry to prove when it was made, and this one has none', identity);
+    }
+    const outcome = verifyCertificateChain(cert, chain, ctx.trustedRoot, signedAt!);
+    if (!('ok' in outcome)) return failed(outcome.reason, outcome.message, identity, tlog);
+    // As for bundles, the certificate must have been valid at every proven time: the log's and the timestamp's.
+    if (tsTime) {
+      const atTimestamp = verifyCertificateChain(cert, chain, ctx.trustedRoot, tsTime);
+      if (!('ok' in atTimestamp)) return failed(atTimestamp.reason, atTimestamp.message, identity, tlog);
+    }
+    const scts = verifyCertificateScts(cert, outcome.path[1]!, ctx.trustedRoot);
+    if (!('ok' in scts)) return failed(scts.reason, scts.message, identity, tlog);
+    const match = matchKeyless(ctx.signers, identity.subject, identity.issuer, identity.extensions ?? {});
+    if (!match) return failed('UNTRUSTED_SIGNER', keylessRefusal(ctx.signers, identity.subject, identity.issuer, identity.extensions ?? {}), identity, tlog);
     identity.trustedAs = match.name;
   }
-  return { verified: true, reason: 'OK', message: 'verified', signer: identity, tlog, signedAt: signedAt ? signedAt.toISOString() : null };
+  const how = tlog ? '' : ', no transparency log entry (the signer allows it)';
+  return { verified: true, reason: 'OK', message: `verified${how}`, signer: identity, tlog, signedAt: signedAt ? signedAt.toISOString() : null };
+}
+
+/** The `ca` signer whose roots the certificate chains to, now, naming the signer's email / host. */
+function matchCa(signers: CaSigner[], cert: X509Certificate, provided: X509Certificate[]): CaSigner | undefined {
+  if (signers.length === 0) return undefined;
+  let node: NodeX509;
+  try {
+    node = new NodeX509(cert.root.toDER());
+  } catch {
+    return undefined;
+  }
+  const now = new Date();
+  for (const s of signers) {
+    if (s.subjectEmail !== undefined && node.checkEmail(s.subjectEmail, { subject: 'never' }) === undefined) continue;
+    if (s.subjectHostname !== undefined && node.checkHost(s.subjectHostname, { subject: 'never', wildcards: false }) === undefined) continue;
+    const root: TrustedRoot = {
+      mediaType: 'vouch/ca-signer',
+      tlogs: [],
+      ctlogs: [],
+      timestampAuthorities: [],
+      certificateAuthorities: s.roots.map((r) => ({ uri: s.rootsPath, certChain: [r], validFor: { start: new Date(0), end: null } })),
+      source: s.rootsPath,
+      trustMaterial: undefined as never, // not used by chain verification
+    };
+    if ('ok' in verifyCertificateChain(cert, [...s.intermediates, ...provided], root, now)) return s;
+  }
+  return undefined;
 }
 
 /** The key (or certificate key) a Rekor entry body names, without trusting it. */
@@ -144,7 +201,12 @@ function verifyTimestamp(text: string, signature: Uint8Array, root: TrustedRoot)
   } catch {
     return 'the RFC 3161 timestamp is not a valid timestamp token';
   }
-  const at = ts.signingTime;
+  let at: Date;
+  try {
+    at = ts.signingTime;
+  } catch {
+    return 'the RFC 3161 timestamp has an unreadable time';
+  }
   for (const tsa of root.timestampAuthorities) {
     if (!inRange(tsa.validFor, at)) continue;
     try {

@@ -6,13 +6,17 @@
  * conformance suite's `sha256:HEX` mode and cosign's blob digests need. Node's
  * crypto.verify always hashes its input (even with a null algorithm it hashes
  * EC and RSA input with SHA-256), so:
- *   - ECDSA P-256 / P-384: the verification equation in BigInt arithmetic
+ *   - ECDSA P-256 / P-384 / P-521: the verification equation in BigInt arithmetic
  *     (Jacobian coordinates, Shamir's trick), per SEC 1 §4.1.4;
  *   - RSA PKCS#1 v1.5: s^e mod n and a byte-exact comparison with the expected
- *     EMSA-PKCS1-v1_5 encoding of the DigestInfo (RFC 8017 §8.2.2).
+ *     EMSA-PKCS1-v1_5 encoding of the DigestInfo (RFC 8017 §8.2.2);
+ *   - RSA-PSS: EMSA-PSS-VERIFY (RFC 8017 §9.1.2), MGF1 with the same hash, salt
+ *     length recovered from the encoding (as OpenSSL's and Go's verifiers do).
+ *     An RSA key verifies either padding (an `rsa-pss` key only PSS).
  * Ed25519 signs the message, never a digest (Ed25519ph is another scheme): refused.
  */
 import { createHash, createPublicKey, timingSafeEqual, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { ASN1Obj } from '@sigstore/core';
 import { TrustInputError } from './reasons.js';
 
 export type DigestAlgorithm = 'sha256' | 'sha384' | 'sha512';
@@ -40,7 +44,7 @@ export function toKeyObject(key: KeyObject | string | Uint8Array): KeyObject {
   }
 }
 
-export type KeyAlgorithm = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa' | 'ed25519';
+export type KeyAlgorithm = 'ecdsa-p256' | 'ecdsa-p384' | 'ecdsa-p521' | 'rsa' | 'ed25519';
 
 /** A public key vouch trusts as a signer (trust file, cosign signatures), described once. */
 export interface PublicKeyInfo {
@@ -53,7 +57,7 @@ export interface PublicKeyInfo {
 }
 
 /**
- * A signer key of a kind cosign signs with: ECDSA P-256 / P-384, RSA of 2048
+ * A signer key of a kind cosign signs with: ECDSA P-256 / P-384 / P-521, RSA of 2048
  * bits or more, Ed25519. Anything else (other curves, small RSA, DSA) throws
  * TrustInputError INVALID_KEY, as does input that is not a public key.
  */
@@ -66,7 +70,8 @@ export function describeKey(input: KeyObject | string | Uint8Array): PublicKeyIn
     const curve = key.asymmetricKeyDetails?.namedCurve;
     if (curve === 'prime256v1' || curve === 'P-256') algorithm = 'ecdsa-p256';
     else if (curve === 'secp384r1' || curve === 'P-384') algorithm = 'ecdsa-p384';
-    else throw new TrustInputError('INVALID_KEY', `unsupported ECDSA curve ${String(curve)} (P-256 or P-384 only)`);
+    else if (curve === 'secp521r1' || curve === 'P-521') algorithm = 'ecdsa-p521';
+    else throw new TrustInputError('INVALID_KEY', `unsupported ECDSA curve ${String(curve)} (P-256, P-384 or P-521 only)`);
   } else if (type === 'rsa') {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < 2048) throw new TrustInputError('INVALID_KEY', `RSA key of ${bits} bits is too small (2048 at least)`);
@@ -90,7 +95,7 @@ export function verifyMessage(key: KeyObject | PublicKeyInfo, message: Uint8Arra
   const k = (key as PublicKeyInfo).keyId !== undefined ? (key as PublicKeyInfo).key : (key as KeyObject);
   const t = k.asymmetricKeyType;
   const curve = t === 'ec' ? k.asymmetricKeyDetails?.namedCurve : undefined;
-  const hashes = t === 'ed25519' || t === 'ed448' ? [null] : curve === 'secp384r1' || curve === 'P-384' ? ['sha384', 'sha256'] : ['sha256'];
+  const hashes = t === 'ed25519' || t === 'ed448' ? [null] : curve === 'secp384r1' || curve === 'P-384' ? ['sha384', 'sha256'] : curve === 'secp521r1' || curve === 'P-521' ? ['sha512', 'sha256'] : ['sha256'];
   for (const h of hashes) {
     try {
       if (cryptoVerify(h, message, k, signature)) return true;
@@ -125,7 +130,9 @@ export function verifyPrehashed(
     case 'ec':
       return verifyEcdsaPrehashed(key, digest, signature);
     case 'rsa':
-      return verifyRsaPkcs1Prehashed(key, algorithm, digest, signature);
+      return verifyRsaPkcs1Prehashed(key, algorithm, digest, signature) || verifyRsaPssPrehashed(key, algorithm, digest, signature);
+    case 'rsa-pss':
+      return verifyRsaPssPrehashed(key, algorithm, digest, signature);
     default:
       throw new UnsupportedPrehashError(`a ${key.asymmetricKeyType ?? 'unknown'} key cannot verify a signature over a digest; the artifact's bytes are needed`);
   }
@@ -162,7 +169,16 @@ const P384: Curve = {
   gy: h('3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f'),
   bytes: 48,
 };
-const CURVES: Record<string, Curve> = { 'P-256': P256, 'P-384': P384 };
+const P521: Curve = {
+  p: (1n << 521n) - 1n,
+  a: (1n << 521n) - 4n,
+  b: h('0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00'),
+  n: h('01ff' + 'ffffffff'.repeat(7) + 'fffffffa' + '51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409'),
+  gx: h('00c6858e06b70404e9cd9e3ecb662395b4429c648139053fb521f828af606b4d3dbaa14b5e77efe75928fe1dc127a2ffa8de3348b3c1856a429bf97e7e31c2e5bd66'),
+  gy: h('011839296a789a3bc0045c8a5fb42c7d1bd998f54449579b446817afbd17273e662c97ee72995ef42640c550b9013fad0761353c7086a272c24088be94769fd16650'),
+  bytes: 66,
+};
+const CURVES: Record<string, Curve> = { 'P-256': P256, 'P-384': P384, 'P-521': P521 };
 
 /** For tests: the curve constants, so that they can be checked (G on the curve, n·G = O). */
 export const _curves = CURVES;
@@ -192,7 +208,7 @@ type Jacobian = [bigint, bigint, bigint]; // Z = 0: point at infinity
 function jDouble(c: Curve, [x1, y1, z1]: Jacobian): Jacobian {
   const { p } = c;
   if (z1 === 0n || y1 === 0n) return [1n, 1n, 0n];
-  // a = -3 for both curves: dbl-2001-b.
+  // a = -3 for all three curves: dbl-2001-b.
   const delta = (z1 * z1) % p;
   const gamma = (y1 * y1) % p;
   const beta = (x1 * gamma) % p;
@@ -289,7 +305,7 @@ export function parseDerEcdsaSignature(sig: Uint8Array): { r: bigint; s: bigint 
 function verifyEcdsaPrehashed(key: KeyObject, digest: Uint8Array, signature: Uint8Array): boolean {
   const jwk = key.export({ format: 'jwk' });
   const curve = jwk.crv ? CURVES[jwk.crv] : undefined;
-  if (!curve || !jwk.x || !jwk.y) throw new UnsupportedPrehashError(`unsupported EC curve ${jwk.crv ?? '?'} (P-256 and P-384 are supported)`);
+  if (!curve || !jwk.x || !jwk.y) throw new UnsupportedPrehashError(`unsupported EC curve ${jwk.crv ?? '?'} (P-256, P-384 and P-521 are supported)`);
   const qx = BigInt(`0x${Buffer.from(jwk.x, 'base64url').toString('hex')}`);
   const qy = BigInt(`0x${Buffer.from(jwk.y, 'base64url').toString('hex')}`);
   if (!onCurve(curve, qx, qy)) return false;
@@ -336,4 +352,68 @@ function verifyRsaPkcs1Prehashed(key: KeyObject, algorithm: DigestAlgorithm, dig
   if (psLen < 8) return false;
   const expected = Buffer.concat([Buffer.from([0x00, 0x01]), Buffer.alloc(psLen, 0xff), Buffer.from([0x00]), t]);
   return em.length === expected.length && timingSafeEqual(em, expected);
+}
+
+// ---------------------------------------------------------------- RSA-PSS
+
+/** MGF1 (RFC 8017 §B.2.1) with `alg`. */
+function mgf1(alg: DigestAlgorithm, seed: Buffer, length: number): Buffer {
+  const out: Buffer[] = [];
+  let have = 0;
+  for (let counter = 0; have < length; counter++) {
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(counter);
+    const block = createHash(alg).update(seed).update(c).digest();
+    out.push(block);
+    have += block.length;
+  }
+  return Buffer.concat(out).subarray(0, length);
+}
+
+function verifyRsaPssPrehashed(key: KeyObject, algorithm: DigestAlgorithm, digest: Uint8Array, signature: Uint8Array): boolean {
+  // An rsa-pss key may pin its hash: a digest of another algorithm is not what it signs.
+  const pinned = key.asymmetricKeyDetails?.hashAlgorithm;
+  if (pinned && pinned.replace('-', '').toLowerCase() !== algorithm) return false;
+  const jwk = rsaJwk(key);
+  if (!jwk?.n || !jwk.e) return false;
+  const n = BigInt(`0x${Buffer.from(jwk.n, 'base64url').toString('hex')}`);
+  const e = BigInt(`0x${Buffer.from(jwk.e, 'base64url').toString('hex')}`);
+  const modBits = n.toString(2).length;
+  const k = Math.ceil(modBits / 8);
+  if (signature.length !== k) return false;
+  const s = BigInt(`0x${Buffer.from(signature).toString('hex')}`);
+  if (s >= n) return false;
+  const emBits = modBits - 1;
+  const emLen = Math.ceil(emBits / 8);
+  const m = modPow(s, e, n);
+  if (m.toString(2).length > emBits) return false;
+  const em = Buffer.from(m.toString(16).padStart(emLen * 2, '0'), 'hex');
+  const hLen = DIGEST_LENGTH[algorithm];
+  if (emLen < hLen + 2 || em[emLen - 1] !== 0xbc) return false;
+  const maskedDb = em.subarray(0, emLen - hLen - 1);
+  const hash = em.subarray(emLen - hLen - 1, emLen - 1);
+  const topBits = 8 * emLen - emBits;
+  const topMask = topBits === 0 ? 0 : (0xff << (8 - topBits)) & 0xff;
+  if ((maskedDb[0]! & topMask) !== 0) return false;
+  const db = Buffer.from(mgf1(algorithm, hash, maskedDb.length).map((b, i) => b ^ maskedDb[i]!));
+  db[0] = db[0]! & ~topMask;
+  // DB = PS (zeros) || 0x01 || salt
+  let i = 0;
+  while (i < db.length && db[i] === 0) i++;
+  if (i >= db.length || db[i] !== 0x01) return false;
+  const salt = db.subarray(i + 1);
+  const expected = createHash(algorithm).update(Buffer.alloc(8)).update(digest).update(salt).digest();
+  return timingSafeEqual(expected, hash);
+}
+
+/** n and e of an RSA or RSA-PSS key (Node exports no JWK for rsa-pss keys: read the RSAPublicKey inside the SPKI). */
+function rsaJwk(key: KeyObject): { n?: string; e?: string } | undefined {
+  if (key.asymmetricKeyType === 'rsa') return key.export({ format: 'jwk' });
+  try {
+    const spki = ASN1Obj.parseBuffer(key.export({ format: 'der', type: 'spki' }) as Buffer<ArrayBuffer>);
+    const bits = spki.subs[1]!.value; // BIT STRING: unused-bits byte, then RSAPublicKey
+    return createPublicKey({ key: bits.subarray(1), format: 'der', type: 'pkcs1' }).export({ format: 'jwk' });
+  } catch {
+    return undefined;
+  }
 }

@@ -53,9 +53,13 @@ export function reasonFromLibraryError(e: unknown): TrustFailure {
     case 'SIGNATURE_ERROR':
       return { reason: 'SIGNATURE_INVALID', message: full };
     case 'CERTIFICATE_ERROR':
+      // The same code as cosign's legacy format gets (certificate.ts verifyCertificateScts).
+      if (/\bSCTs?\b/.test(full)) return { reason: 'SCT_INVALID', message: full };
       if (/expired|not valid/i.test(full)) return { reason: 'CERT_EXPIRED_AT_SIGNING', message: full };
       return { reason: 'CERT_CHAIN_INVALID', message: full };
     case 'TIMESTAMP_ERROR':
+      // No log entry and no timestamp at all: nothing proves when it was signed (the legacy format says TLOG_MISSING too).
+      if (/expected \d+ timestamps, got 0/.test(full)) return { reason: 'TLOG_MISSING', message: full };
       return { reason: 'TIMESTAMP_INVALID', message: full };
     case 'PUBLIC_KEY_ERROR':
       return { reason: 'UNTRUSTED_SIGNER', message: full };

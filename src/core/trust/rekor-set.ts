@@ -56,6 +56,13 @@ function loggedKey(b64: unknown): string | undefined {
   return b ? b.toString('utf8') : undefined;
 }
 
+/** A logged key or certificate: base64 of PEM, sometimes base64 twice (intoto 0.0.2). */
+function loggedPemText(b64: unknown): string | undefined {
+  const once = loggedKey(b64);
+  if (once === undefined || /-----BEGIN /.test(once)) return once;
+  return loggedKey(once.trim()) ?? once;
+}
+
 function samePem(logged: string | undefined, expected: { pem?: string; key: PublicKeyInfo }): boolean {
   if (!logged) return false;
   if (expected.pem && logged.trim() === expected.pem.trim()) return true;
@@ -93,14 +100,18 @@ export function bodyMatches(
   if (kind === 'intoto' || kind === 'dsse') {
     const payloadHash = kind === 'intoto' ? spec?.content?.payloadHash : spec?.payloadHash;
     if (payloadHash?.algorithm !== 'sha256' || payloadHash?.value !== sha256hex(signed.payload)) return 'the Rekor entry is for another attestation payload';
-    const sigs: unknown[] =
+    // Each logged signature with the key or certificate it is logged under (dsse: verifier; intoto 0.0.2: publicKey; 0.0.1: spec.publicKey).
+    const logged: Array<{ sigs: unknown[]; key: unknown }> =
       kind === 'dsse'
-        ? (spec?.signatures ?? []).map((s: any) => s?.signature)
-        : (spec?.content?.envelope?.signatures ?? []).flatMap((s: any) => {
+        ? (Array.isArray(spec?.signatures) ? spec.signatures : []).map((s: any) => ({ sigs: [s?.signature], key: s?.verifier }))
+        : (Array.isArray(spec?.content?.envelope?.signatures) ? spec.content.envelope.signatures : []).map((s: any) => {
             const inner = canonicalBase64(s?.sig);
-            return [s?.sig, inner?.toString('utf8')]; // intoto 0.0.2 may double-encode
+            return { sigs: [s?.sig, inner?.toString('utf8')], key: s?.publicKey ?? spec?.publicKey }; // intoto 0.0.2 may double-encode
           });
-    if (!sigs.includes(sigB64)) return 'the Rekor entry logs another signature';
+    const same = logged.filter((l) => l.sigs.includes(sigB64));
+    if (same.length === 0) return 'the Rekor entry logs another signature';
+    // The same signature bytes logged under another key or certificate describe another signer's claim.
+    if (!same.some((l) => samePem(loggedPemText(l.key), signed.signer))) return 'the Rekor entry logs another key or certificate';
     return undefined;
   }
   return `the Rekor entry kind ${JSON.stringify(String(kind)).slice(0, 40)} cannot be checked against this signature`;

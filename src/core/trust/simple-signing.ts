@@ -9,6 +9,8 @@ import { failed, verifyCosignSigner, type CosignVerifyContext } from './cosign-s
 import { canonicalBase64 } from './encoding.js';
 import type { VerificationResult } from './types.js';
 import { parseJsonBytes } from '../oci/manifest.js';
+import { scalarText } from './attestation.js';
+import { checkSignedIdentity, DEFAULT_SIGNED_IDENTITY } from './signed-identity.js';
 
 export const SIMPLE_SIGNING_TYPE = 'cosign container image signature';
 
@@ -23,6 +25,8 @@ export interface SignatureCheck extends VerificationResult {
   payload?: SimpleSigningPayload;
   /** The layer digest of the signature (its identity in the `.sig` manifest). */
   layerDigest: string;
+  /** Whether the payload's docker-reference was compared with the image's name (false: a layout or archive under matchRepository). */
+  identityChecked?: boolean;
 }
 
 export function parseSimpleSigningPayload(bytes: Uint8Array): SimpleSigningPayload | string {
@@ -39,7 +43,7 @@ export function parseSimpleSigningPayload(bytes: Uint8Array): SimpleSigningPaylo
   if (variant) return `the signed payload has the key ${JSON.stringify(variant).slice(0, 60)}, a case variant of a field signature verifiers read`;
   const c = doc?.critical;
   if (typeof c !== 'object' || c === null) return 'the signed payload has no "critical" section';
-  if (typeof c.type !== 'string' || c.type !== SIMPLE_SIGNING_TYPE) return `the signed payload type is ${JSON.stringify(String(c.type)).slice(0, 60)}, not "${SIMPLE_SIGNING_TYPE}"`;
+  if (typeof c.type !== 'string' || c.type !== SIMPLE_SIGNING_TYPE) return `the signed payload type is ${JSON.stringify(scalarText(c.type)).slice(0, 60)}, not "${SIMPLE_SIGNING_TYPE}"`;
   const digest = c.image?.['docker-manifest-digest'];
   if (typeof digest !== 'string') return 'the signed payload has no critical.image.docker-manifest-digest';
   const ref = c.identity?.['docker-reference'];
@@ -60,7 +64,8 @@ export function verifySimpleSigning(layer: AttachedLayer, ctx: CosignVerifyConte
   const payload = layer.bytes;
   if (!payload) return { ...failed('NO_SIGNATURE', 'signature payload not read'), layerDigest };
   const sigText = layer.annotations[CosignAnnotation.Signature];
-  const signature = canonicalBase64(sigText);
+  // Go's base64 decoder (cosign, containers-image) skips line breaks; some signers wrap at 76 columns.
+  const signature = canonicalBase64(sigText?.replace(/[\r\n]/g, ''));
   if (!signature || signature.length === 0) return { ...failed('SIGNATURE_INVALID', 'the signature annotation is missing or not strict base64'), layerDigest };
 
   const result = verifyCosignSigner(payload, signature, layer.annotations, ctx, { payload, dsse: false });
@@ -74,5 +79,9 @@ export function verifySimpleSigning(layer: AttachedLayer, ctx: CosignVerifyConte
       layerDigest,
     };
   }
-  return { ...result, payload: claims, layerDigest };
+  // The repository the signature was made for (containers-image's signedIdentity; default matchRepository).
+  const signer = ctx.signers.find((s) => s.name === result.signer?.trustedAs);
+  const identity = checkSignedIdentity(signer?.signedIdentity ?? DEFAULT_SIGNED_IDENTITY, ctx.identity ?? null, claims.dockerReference);
+  if (!identity.ok) return { ...failed('IDENTITY_MISMATCH', identity.message, result.signer, result.tlog), payload: claims, layerDigest };
+  return { ...result, payload: claims, layerDigest, identityChecked: identity.checked };
 }

@@ -53,37 +53,39 @@ export function parseCheckpoint(envelope: string): Checkpoint {
   return { origin, size, rootHash, extensions, note, signatures };
 }
 
-/** The key name a log signs its checkpoints with: the host of its base URL (with a non-default port). */
+/** The key name a Rekor v2 log signs its checkpoints with, and their origin: the host name of its base URL. */
 export function checkpointKeyName(log: TransparencyLog): string {
-  return new URL(log.baseUrl).host;
+  return new URL(log.baseUrl).hostname;
 }
 
+/** Rekor v1's signed tree head origin: `NAME - TREEID`. */
+const V1_ORIGIN = /^(.+) - \d+$/;
 
 /**
- * A checkpoint must be the log's own: origin `HOST` (Rekor v2) or `HOST - TREEID`
- * (Rekor v1); signed by the log's key under exactly that key name (witness
- * cosignatures and unknown keys are ignored); and its tree size and root hash
- * must be those of the inclusion proof it comes with.
+ * A checkpoint must be the log's own, signed by the log's key (key hint and
+ * signature; witness cosignatures and unknown keys are ignored), and its tree
+ * size and root hash must be those of the inclusion proof it comes with.
+ * The origin, as sigstore-go and the conformance suite read it:
+ * - Rekor v2 (`HOST`): the host name of the log's base URL, signed under that name;
+ * - Rekor v1 (`NAME - TREEID`): NAME is the log's own name for itself (a private
+ *   deployment's may be its pod's host name, not the base URL's), and the
+ *   signature must be under that NAME. The trusted key, not the base URL,
+ *   makes the checkpoint the log's.
  */
 export function verifyCheckpointFor(
   cp: Checkpoint,
   log: TransparencyLog,
   proof: { treeSize: bigint; rootHash: Buffer },
 ): void {
-  const name = checkpointKeyName(log);
-  if (cp.origin !== name && !new RegExp(`^${escapeRegExp(name)} - \\d+$`).test(cp.origin)) {
-    fail('TLOG_INVALID', `checkpoint origin "${cp.origin}" is not the log ${name}`);
-  }
+  const v1 = V1_ORIGIN.exec(cp.origin);
+  const name = v1 ? v1[1]! : checkpointKeyName(log);
+  if (!v1 && cp.origin !== name) fail('TLOG_INVALID', `checkpoint origin "${cp.origin}" is not the log ${name}`);
   const hint = log.checkpointKeyId.subarray(0, 4);
   const data = Buffer.from(cp.note, 'utf8');
   const signed = cp.signatures.some((s) => s.name === name && s.keyHint.equals(hint) && verifyMessage(log.publicKey, data, s.signature));
   if (!signed) fail('TLOG_INVALID', `checkpoint is not signed by the log ${name}`);
   if (cp.size !== proof.treeSize) fail('TLOG_INVALID', `checkpoint tree size ${cp.size} is not the inclusion proof's ${proof.treeSize}`);
   if (!cp.rootHash.equals(proof.rootHash)) fail('TLOG_INVALID', "checkpoint root hash is not the inclusion proof's");
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 // ---------------------------------------------------------------- RFC 6962 inclusion
@@ -169,8 +171,9 @@ export function verifyRekorSet(set: RekorSet, trustedRoot: TrustedRoot): true | 
 }
 
 /** Tlog evidence for results. */
-export function tlogEvidence(entry: { logIndex: string; integratedTime: string; logId: { keyId: Buffer }; inclusionProof?: { checkpoint?: { envelope?: string } } }): TlogEvidence {
-  const it = Number(entry.integratedTime);
+export function tlogEvidence(entry: { logIndex: string; integratedTime: string; logId: { keyId: Buffer }; inclusionPromise?: unknown; inclusionProof?: { checkpoint?: { envelope?: string } } }): TlogEvidence {
+  // Only a signed entry timestamp signs integratedTime; without one it is the bundle's unproven claim.
+  const it = entry.inclusionPromise ? Number(entry.integratedTime) : 0;
   return {
     logIndex: Number(entry.logIndex),
     integratedTime: it > 0 ? new Date(it * 1000).toISOString() : null,

@@ -13,7 +13,8 @@ import { createRequire } from 'node:module';
 import { X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
 import { VouchError } from '../errors.js';
-import { memoizeCertificate } from './certificate.js';
+import { LOCAL_FILE_LIMITS, LocalFileError, readLocalFileSync } from '../util/local-file.js';
+import { memoizeCertificate, parseCertificate } from './certificate.js';
 import { strictBase64, parseRfc3339 } from './encoding.js';
 import { TrustInputError } from './reasons.js';
 
@@ -134,7 +135,7 @@ function parseCA(v: unknown, where: string): CertificateAuthorityInfo {
   const certChain = certs.map((c, i) => {
     const der = bytes(obj(c, `${where}.certChain.certificates[${i}]`).rawBytes, `${where}.certChain.certificates[${i}].rawBytes`);
     try {
-      return memoizeCertificate(X509Certificate.parse(der as Buffer<ArrayBuffer>), true);
+      return memoizeCertificate(parseCertificate(der), true);
     } catch (e) {
       bad(`${where}.certChain.certificates[${i}]`, `not an X.509 certificate (${(e as Error).message})`);
     }
@@ -185,9 +186,9 @@ export function loadTrustedRoot(source?: unknown): TrustedRoot {
   if (typeof source === 'string') {
     let text: string;
     try {
-      text = readFileSync(source, 'utf8');
+      text = readLocalFileSync(source, { what: 'trusted root', max: LOCAL_FILE_LIMITS.trustedRoot }).toString('utf8');
     } catch (e) {
-      throw new VouchError('NOT_FOUND', `cannot read trusted root ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new VouchError((e as LocalFileError).code ?? 'NOT_FOUND', `cannot read trusted root ${source}: ${(e as LocalFileError).reason ?? (e as Error).message}`);
     }
     return parseTrustedRoot(parseJson(text, source), source);
   }
@@ -245,7 +246,7 @@ export function inRange(r: TimeRange, at: Date): boolean {
  * valid since the epoch, with no end: the files carry no validity windows.
  * Validated exactly as a trusted_root.json is.
  */
-export function trustedRootFromPems(opts: { caPems?: string[]; rekorKeyPems?: string[]; tsaPems?: string[] }, source = 'PEM anchors'): TrustedRoot {
+export function trustedRootFromPems(opts: { caPems?: string[]; rekorKeyPems?: string[]; tsaPems?: string[]; ctKeyPems?: string[] }, source = 'PEM anchors'): TrustedRoot {
   const always = { start: new Date(0).toISOString() };
   const der = (pem: string) => [...pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((m) => m[0].replace(/-----[A-Z ]+-----|\s+/g, ''));
   const chainOf = (certs: string[]) => ({ certificates: certs.map((rawBytes) => ({ rawBytes })) });
@@ -256,19 +257,23 @@ export function trustedRootFromPems(opts: { caPems?: string[]; rekorKeyPems?: st
       throw new TrustInputError('INVALID_TRUSTED_ROOT', `${source}: Rekor key ${i} is not a public key (${(e as Error).message})`);
     }
   };
+  // A transparency or CT log named by its key: log id = sha256 of the SPKI DER (as RFC 6962 and Rekor name a log).
+  const logEntry = (pem: string, i: number, baseUrl: string) => {
+    const raw = keyDer(pem, i);
+    return {
+      baseUrl,
+      hashAlgorithm: 'SHA2_256',
+      publicKey: { rawBytes: raw.toString('base64'), keyDetails: 'PUBLIC_KEY_DETAILS_UNSPECIFIED', validFor: always },
+      logId: { keyId: createHash('sha256').update(raw).digest('base64') },
+    };
+  };
   const doc = {
     mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-    tlogs: (opts.rekorKeyPems ?? []).map((pem, i) => {
-      const raw = keyDer(pem, i);
-      return {
-        baseUrl: 'https://rekor.invalid',
-        hashAlgorithm: 'SHA2_256',
-        publicKey: { rawBytes: raw.toString('base64'), keyDetails: 'PUBLIC_KEY_DETAILS_UNSPECIFIED', validFor: always },
-        logId: { keyId: createHash('sha256').update(raw).digest('base64') },
-      };
-    }),
+    tlogs: (opts.rekorKeyPems ?? []).map((pem, i) => logEntry(pem, i, 'https://rekor.invalid')),
     certificateAuthorities: (opts.caPems ?? []).flatMap((pem) => der(pem).map((c) => ({ uri: '', certChain: chainOf([c]), validFor: always }))),
     timestampAuthorities: (opts.tsaPems ?? []).map((pem) => ({ uri: '', certChain: chainOf(der(pem)), validFor: always })),
+    // CT logs (for the SCTs of Fulcio certificates): log id = sha256 of the SPKI DER, as RFC 6962 names a log.
+    ctlogs: (opts.ctKeyPems ?? []).map((pem, i) => logEntry(pem, i, 'https://ctfe.invalid')),
   };
   return parseTrustedRoot(doc, source);
 }

@@ -19,7 +19,16 @@ export type ReasonCode =
   | 'CERT_CHAIN_INVALID'
   | 'CERT_EXPIRED_AT_SIGNING'
   | 'TRUSTED_ROOT_INVALID'
-  | 'KEY_MISMATCH';
+  | 'KEY_MISMATCH'
+  /** A simple-signing payload's docker-reference is not the repository verified (signedIdentity). */
+  | 'IDENTITY_MISMATCH'
+  /** An index whose own signature is missing and one of whose platform manifests has no trusted signature. */
+  | 'PLATFORM_UNSIGNED'
+  /** A Fulcio certificate whose legacy (.1) and current (.8) issuer extensions disagree. */
+  | 'CERT_ISSUER_CONFLICT'
+
+  /** The certificate's signed certificate timestamps are missing or do not verify against the trusted root's CT logs. */
+  | 'SCT_INVALID';
 
 /** Fulcio certificate extensions (OIDs 1.3.6.1.4.1.57264.1.*), read out when present. */
 export interface FulcioExtensions {
@@ -47,7 +56,8 @@ export interface FulcioExtensions {
 }
 
 export interface SignerIdentity {
-  type: 'key' | 'keyless';
+  /** `ca`: a certificate from a trust-file `ca` (the organisation's own PKI, no log). */
+  type: 'key' | 'keyless' | 'ca';
   /** Key fingerprint (sha256 of the SPKI DER, hex) for key signers. */
   keyId?: string;
   /** Certificate SAN (email or URI) for keyless signers. */
@@ -84,6 +94,8 @@ export type Artifact = { kind: 'bytes'; bytes: Uint8Array } | { kind: 'digest'; 
 
 /** Who may sign, resolved from the trust file. */
 export interface SignerPolicy {
-  keys: Array<{ name: string; publicKeyPem: string }>;
-  identities: Array<{ name: string; issuer: string; subject?: string; subjectRegExp?: string }>;
+  /** `tlog: 'optional'`: the trust file lets this key sign without a transparency-log entry. */
+  keys: Array<{ name: string; publicKeyPem: string; tlog?: 'required' | 'optional' }>;
+  /** `extensions`: trust-file extension names (trust-file.ts EXTENSION_FIELDS) → exact values. */
+  identities: Array<{ name: string; issuer: string; subject?: string; subjectRegExp?: string; extensions?: Record<string, string> }>;
 }

@@ -1,7 +1,7 @@
 /** Least privilege: what the container runs as and can do (config and file metadata only). */
 import type { Check, Finding } from '../types.js';
 import { isPlaceholderValue, isSecretName, looksLikeSecretValue } from '../redact.js';
-import { nodeLayer, octal, packageSubject, pathAllowed, policyMatcher } from './util.js';
+import { hardLinkGroup, nodeLayer, octal, packageSubject, pathAllowed, policyMatcher, type LinkGroup } from './util.js';
 
 const ROOT_NAMES = new Set(['', '0', 'root']);
 
@@ -50,14 +50,25 @@ export const setuidFiles: Check = {
     const out: Finding[] = [];
     for (const [path, n] of ctx.files) {
       const e = n.entry;
-      if ((e.mode & 0o6000) === 0 || (e.type !== 'file' && e.type !== 'hardlink')) continue;
+      if (e.type !== 'file' && e.type !== 'hardlink') continue;
+      // A hard-linked file is setuid if any name's header says so (which header wins differs between runtimes).
+      const group = hardLinkGroup(ctx, path);
+      const mode = e.mode | (group?.bits ?? 0);
+      if ((mode & 0o6000) === 0) continue;
       if (allowed(path) || pathAllowed(ctx, path)) continue;
-      const bits = [(e.mode & 0o4000) !== 0 ? 'setuid' : '', (e.mode & 0o2000) !== 0 ? 'setgid' : ''].filter(Boolean).join('+');
-      out.push({ subject: { path, layer: nodeLayer(ctx, n) }, message: `${path} is ${bits} (mode ${octal(e.mode)}, owner ${e.uid}:${e.gid})` });
+      const bits = [(mode & 0o4000) !== 0 ? 'setuid' : '', (mode & 0o2000) !== 0 ? 'setgid' : ''].filter(Boolean).join('+');
+      out.push({ subject: { path, layer: nodeLayer(ctx, n) }, message: `${path} is ${bits} (mode ${octal(e.mode)}, owner ${e.uid}:${e.gid})${sharedWith(path, group, e.mode, 0o6000)}` });
     }
     return out;
   },
 };
+
+/** The other names of a hard-linked file, and whether the bit came from one of their headers rather than this path's. */
+function sharedWith(path: string, group: LinkGroup | undefined, own: number, bit: number): string {
+  if (!group) return '';
+  const others = group.paths.filter((p) => p !== path).join(', ');
+  return (own & bit) === (group.bits & bit) ? `; same inode as ${others}` : `; from another name's header (same inode as ${others})`;
+}
 
 const TMP_ROOTS = ['/tmp/', '/var/tmp/', '/dev/shm/'];
 
@@ -67,7 +78,7 @@ export const worldWritable: Check = {
   step: 'least-privilege',
   defaultSeverity: 'medium',
   help: {
-    what: 'Files and directories writable by everyone (mode o+w). Allowed: directories with the sticky bit (like /tmp, mode 1777) and anything below /tmp, /var/tmp and /dev/shm. Symlinks and device nodes are not judged.',
+    what: 'Files and directories writable by everyone (mode o+w). Allowed: directories with the sticky bit (like /tmp, mode 1777) and anything below /tmp, /var/tmp and /dev/shm. Symlinks are not judged; device nodes are judged by VCH-LP-008.',
     why: 'Any user in the container (or a compromised unprivileged process) can replace a world-writable file or plant files in a world-writable directory that root later runs or reads.',
     fix: 'Fix the mode in the Dockerfile (`chmod o-w`, or `COPY --chmod=755`); use the sticky bit (`chmod 1777`) for shared scratch directories.',
   },
@@ -75,12 +86,13 @@ export const worldWritable: Check = {
     const out: Finding[] = [];
     for (const [path, n] of ctx.files) {
       const e = n.entry;
-      if ((e.mode & 0o002) === 0) continue;
+      const group = e.type === 'file' || e.type === 'hardlink' ? hardLinkGroup(ctx, path) : undefined;
+      if (((e.mode | (group?.bits ?? 0)) & 0o002) === 0) continue;
       if (e.type !== 'file' && e.type !== 'dir' && e.type !== 'hardlink') continue;
       if (e.type === 'dir' && (e.mode & 0o1000) !== 0) continue;
       if (e.type !== 'dir' && TMP_ROOTS.some((r) => path.startsWith(r))) continue;
       if (pathAllowed(ctx, path)) continue;
-      out.push({ subject: { path, layer: nodeLayer(ctx, n) }, message: `${e.type === 'dir' ? 'directory' : 'file'} ${path} is world-writable (mode ${octal(e.mode)})` });
+      out.push({ subject: { path, layer: nodeLayer(ctx, n) }, message: `${e.type === 'dir' ? 'directory' : 'file'} ${path} is world-writable (mode ${octal(e.mode)})${sharedWith(path, group, e.mode, 0o002)}` });
     }
     return out;
   },
@@ -189,4 +201,75 @@ export const envSecrets: Check = {
   },
 };
 
-export const LEAST_PRIVILEGE_CHECKS: Check[] = [runsAsRoot, setuidFiles, worldWritable, sensitiveVolume, privilegedPorts, sudoPresent, envSecrets];
+/** The character devices every OCI runtime creates in /dev anyway (runtime-spec "Default Devices", plus the console and ptmx). */
+const RUNTIME_DEVICES: ReadonlyMap<string, readonly [number, number]> = new Map([
+  ['/dev/null', [1, 3]],
+  ['/dev/zero', [1, 5]],
+  ['/dev/full', [1, 7]],
+  ['/dev/random', [1, 8]],
+  ['/dev/urandom', [1, 9]],
+  ['/dev/tty', [5, 0]],
+  ['/dev/console', [5, 1]],
+  ['/dev/ptmx', [5, 2]],
+]);
+
+/** Character devices that read or write physical memory and I/O ports (Linux devices.txt: mem, kmem, port). */
+const MEMORY_DEVICES: ReadonlyMap<string, string> = new Map([
+  ['1,1', '/dev/mem'],
+  ['1,2', '/dev/kmem'],
+  ['1,4', '/dev/port'],
+]);
+
+/** Block majors of disks: SCSI/SATA (sd: 8, 65–71, 128–135) and NVMe namespaces (blkext 259). */
+function diskMajor(major: number): string | null {
+  if (major === 8 || (major >= 65 && major <= 71) || (major >= 128 && major <= 135)) return '/dev/sd*';
+  if (major === 259) return '/dev/nvme*';
+  return null;
+}
+
+/** What makes a device node high rather than medium: raw memory or disk access, by its numbers or its name. */
+function dangerousDevice(path: string, type: 'char' | 'block', major: number, minor: number): string | null {
+  if (type === 'char') {
+    const mem = MEMORY_DEVICES.get(`${major},${minor}`);
+    if (mem) return `the numbers of ${mem}`;
+  } else {
+    const disk = diskMajor(major);
+    if (disk) return `a disk major (${disk})`;
+  }
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  if (/^(?:mem|kmem|port)$/.test(base) || /^sd[a-z]/.test(base) || /^nvme\d/.test(base)) return `named like /dev/${base}`;
+  return null;
+}
+
+export const deviceNodes: Check = {
+  id: 'VCH-LP-008',
+  title: 'Device node in the image',
+  step: 'least-privilege',
+  defaultSeverity: 'medium',
+  help: {
+    what: 'Character and block device nodes in the final filesystem, other than the ones every runtime creates in /dev anyway (/dev/null, zero, full, random, urandom, tty, console, ptmx with their usual numbers). High when the node is world-writable, or gives raw memory or disk access: the numbers of /dev/mem (1,1), /dev/kmem (1,2), /dev/port (1,4), a SCSI/SATA or NVMe disk major (8, 65–71, 128–135, 259), or such a name.',
+    why: 'Builders never need to ship device nodes: the runtime creates /dev. A node in the image is a way to reach host memory or disks whenever the device cgroup lets it through (privileged containers, `--device-cgroup-rule`, other runtimes, unpacking the image on a host), and a renamed one (`/opt/mem2`, char 1,1) hides what it is.',
+    fix: 'Remove the node (`RUN rm`, or build from a clean base; `mknod` does not belong in a Dockerfile); pass devices the application really needs at run time (`--device`). If it must stay, add its path to `allow.paths` in the policy.',
+  },
+  run(ctx) {
+    const out: Finding[] = [];
+    for (const [path, n] of ctx.files) {
+      const e = n.entry;
+      if (e.type !== 'char' && e.type !== 'block') continue;
+      const major = e.devmajor ?? 0;
+      const minor = e.devminor ?? 0;
+      const usual = RUNTIME_DEVICES.get(path);
+      if (e.type === 'char' && usual && usual[0] === major && usual[1] === minor && (e.mode & 0o7000) === 0) continue;
+      if (pathAllowed(ctx, path)) continue;
+      const why = [dangerousDevice(path, e.type, major, minor), (e.mode & 0o002) !== 0 ? 'world-writable' : null].filter((x): x is string => x !== null);
+      out.push({
+        subject: { path, layer: nodeLayer(ctx, n) },
+        message: `${e.type} device ${path} (${major},${minor}, mode ${octal(e.mode)}, owner ${e.uid}:${e.gid})${why.length ? `: ${why.join(', ')}` : ''}`,
+        ...(why.length ? { severity: 'high' as const } : {}),
+      });
+    }
+    return out;
+  },
+};
+
+export const LEAST_PRIVILEGE_CHECKS: Check[] = [runsAsRoot, setuidFiles, worldWritable, sensitiveVolume, privilegedPorts, sudoPresent, envSecrets, deviceNodes];

@@ -142,6 +142,12 @@ export const untrustedSigners: Check = {
   run(ctx) {
     const sigs = ctx.chain?.json.signatures ?? [];
     if (sigs.length === 0) return { pass: 'not applicable: no signature (VCH-PV-001)' };
+    const index = ctx.chain?.json.index;
+    if (index && !index.satisfied) {
+      // An index passes on its own signature or on every platform's: one signed manifest among unsigned ones is how an attacker's index gets in.
+      const unsigned = index.platforms.filter((p) => p.checked && !p.signed);
+      return [{ message: `PLATFORM_UNSIGNED: the index ${index.digest.slice(0, 19)} is not signed by a trusted signer and ${unsigned.length ? unsigned.map((p) => `${p.platform} (${p.digest.slice(0, 19)})`).join(', ') : 'not every platform'} has no trusted signature` }];
+    }
     if (sigs.some((s) => s.verified)) return { pass: `verified by ${[...new Set(sigs.filter((s) => s.verified).map((s) => s.signer?.trustedAs ?? 'a trusted signer'))].join(', ')}` };
     return sigs.map((s, i) => ({
       subject: { signature: signatureSubject(s, i) },
@@ -163,7 +169,13 @@ export const noProvenance: Check = {
   run(ctx) {
     const p = ctx.chain?.json.provenance;
     if (p) return { pass: `provenance from ${p.builder ?? 'an unnamed builder'}` };
-    const unverified = (ctx.chain?.json.attestations ?? []).filter((a) => !a.verified && /slsa\.dev\/provenance/.test(a.predicateType ?? '')).length;
+    const slsa = (ctx.chain?.json.attestations ?? []).filter((a) => !a.verified && /slsa\.dev\/provenance/.test(a.predicateType ?? ''));
+    // An attestation about another digest attached to this image is a substitution signal, not a signer problem: say so.
+    const substituted = slsa.filter((a) => a.reason === 'SUBJECT_MISMATCH');
+    if (substituted.length > 0) {
+      return [{ message: `SUBJECT_MISMATCH: ${substituted.length} SLSA provenance attestation${substituted.length === 1 ? ' is' : 's are'} about another image digest, attached to this one (a substitution: the provenance of another build offered for this image)` }];
+    }
+    const unverified = slsa.length;
     return [{ message: unverified > 0 ? `no verified provenance: ${unverified} SLSA provenance attestation${unverified === 1 ? '' : 's'} attached but not verified against a trusted signer` : 'no SLSA provenance is attached' }];
   },
 };

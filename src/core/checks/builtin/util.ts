@@ -1,5 +1,6 @@
 /** Small helpers the built-in checks share. */
 import type { MergedNode } from '../../layers/filesystem.js';
+import { linkGroups, type LinkGroup } from '../../layers/link-groups.js';
 import type { Package } from '../../packages/types.js';
 import { globMatcher, type ResolvedPolicy } from '../policy.js';
 import type { CheckContext, PackageSubject } from '../types.js';
@@ -43,4 +44,11 @@ export function nodeLayer(ctx: CheckContext, n: MergedNode): ReturnType<CheckCon
 /** `pkg@version` for messages. */
 export function pkgLabel(p: { name: string; version: string; type: string }): string {
   return `${p.type}/${p.name}@${p.version}`;
+}
+
+/** A path's hard-link group; the grouping and its any-header rule live in layers/link-groups.ts (diff uses the same). */
+export type { LinkGroup } from '../../layers/link-groups.js';
+
+export function hardLinkGroup(ctx: CheckContext, path: string): LinkGroup | undefined {
+  return linkGroups(ctx.merged).get(path);
 }

@@ -8,13 +8,17 @@
  *   catalogFromAnalysis(result)  from walks + catalogues in hand (e.g. analyzeImageFull's result)
  */
 import { ContentCache } from '../../cache/cache.js';
-import { analyzeImageFull, cachedAnalysis, cachedLayerWalks, layerWalksAndCatalogs, type AnalyzeOptions, type Progress } from '../../layers/image-analysis.js';
+import { analyzeImageFull, cachedAnalysis, cachedLayerWalks, foreignLayerWarnings, layerWalksAndCatalogs, type AnalyzeOptions, type Progress } from '../../layers/image-analysis.js';
+import { verifyLayerDigests, verifyLayerSizes, type CacheInfo } from '../../layers/verify.js';
+import { analysisLimits } from '../../layers/walk.js';
 import { cachedDaemonAnalysis, rememberDaemonImage } from '../../layers/inspect.js';
 import type { MergedFilesystem } from '../../layers/filesystem.js';
 import type { LayerWalk } from '../../layers/types.js';
 import type { Platform } from '../../oci/types.js';
 import type { Image } from '../../sources/image.js';
+import type { DaemonImage } from '../../sources/daemon.js';
 import { openReference, resolveReference, type Resolution } from '../../sources/open.js';
+import { pinsFor, type ReferencePins } from '../../sources/pins.js';
 import type { PackageInventory } from '../types.js';
 import { assembleInventory } from './assemble.js';
 import type { LayerCatalog } from './types.js';
@@ -44,14 +48,20 @@ export interface CatalogOptions {
   /** Told how the reference was resolved before any layer is read. */
   onResolved?: (r: Resolution) => void;
   signal?: AbortSignal;
+  /** Tags resolved in this run (sources/pins.ts). */
+  pins?: ReferencePins;
+  /** Re-hash every layer blob even when the cache answers (layers/verify.ts). */
+  verify?: boolean;
 }
 
 export interface CatalogResult {
   inventory: PackageInventory;
-  image: { reference: string; name: string; digest: string; configDigest: string; platform: { os: string; architecture: string; variant: string | null } };
+  image: { reference: string; name: string; digest: string; configDigest: string; platform: { os: string; architecture: string; variant: string | null }; synthesizedManifest?: boolean; repoDigests?: string[] };
   resolution: Resolution;
   /** True when no layer was read. */
   cached: boolean;
+  /** How the answer was checked against the source (the same object `inspect --json` prints). */
+  cache?: CacheInfo;
 }
 
 /** The catalogue of an image reference (any transport vouch opens), sorted with comparePackages. */
@@ -65,6 +75,7 @@ export async function catalogReference(ref: string, opts: CatalogOptions = {}): 
     ...(opts.platform ? { platform: opts.platform } : {}),
     ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    pins: pinsFor(opts),
   };
   const resolution = await resolveReference(ref, openOpts);
   opts.onResolved?.(resolution);
@@ -79,20 +90,32 @@ export async function catalogReference(ref: string, opts: CatalogOptions = {}): 
       if (!inv) await cache.putJson(INVENTORY_NS, a.digest, inventory);
       return {
         inventory,
-        image: { reference: a.reference, name: a.name, digest: a.digest, configDigest: a.config.digest, platform: a.platform },
+        // No RepoDigests here (the daemon was not asked): a synthesised digest then names no repository (image-subject.ts).
+        image: { reference: a.reference, name: a.name, digest: a.digest, configDigest: a.config.digest, platform: a.platform, synthesizedManifest: a.synthesizedManifest },
         resolution,
         cached: true,
+        // The daemon found the image by its ID (its config digest): the bytes are the ones analysed.
+        cache: { hit: true, analysedAt: a.analysedAt ?? null, verifiedAt: new Date().toISOString(), verification: 'image-id' },
       };
     }
   }
   const image = await openReference(resolution.reference, openOpts);
   try {
-    const { inventory, cached } = await catalogOpenImageInner(image, opts, cache);
+    const { inventory, cached, cache: info } = await catalogOpenImageInner(image, opts, cache);
     return {
       inventory,
-      image: { reference: image.reference, name: image.name, digest: image.digest, configDigest: image.configDigest, platform: { os: image.platform.os, architecture: image.platform.architecture, variant: image.platform.variant ?? null } },
+      image: {
+        reference: image.reference,
+        name: image.name,
+        digest: image.digest,
+        configDigest: image.configDigest,
+        platform: { os: image.platform.os, architecture: image.platform.architecture, variant: image.platform.variant ?? null },
+        synthesizedManifest: image.synthesizedManifest,
+        ...('daemon' in image && (image as DaemonImage).daemon ? { repoDigests: (image as DaemonImage).daemon.repoDigests } : {}),
+      },
       resolution,
       cached,
+      cache: info,
     };
   } finally {
     await image.close();
@@ -105,36 +128,62 @@ export async function catalogOpenImage(image: Image, opts: Omit<CatalogOptions, 
   return (await catalogOpenImageInner(image, opts, cache)).inventory;
 }
 
-async function catalogOpenImageInner(image: Image, opts: CatalogOptions, cache: ContentCache | undefined): Promise<{ inventory: PackageInventory; cached: boolean }> {
+async function catalogOpenImageInner(image: Image, opts: CatalogOptions, cache: ContentCache | undefined): Promise<{ inventory: PackageInventory; cached: boolean; cache: CacheInfo }> {
+  analysisLimits(); // a malformed limit is a usage error even when the cache answers
   const aopts: AnalyzeOptions = {
     ...(cache ? { cache } : { noCache: true }),
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.verify ? { verify: true } : {}),
+  };
+  const fresh = (): CacheInfo => {
+    const at = new Date().toISOString();
+    return { hit: false, analysedAt: at, verifiedAt: at, verification: 'full' };
   };
   if (!cache) {
     const { walks, catalogs } = await layerWalksAndCatalogs(image.layers, aopts);
-    return { inventory: assembleInventory(walks, catalogs), cached: false };
+    return { inventory: withForeign(assembleInventory(walks, catalogs), walks), cached: false, cache: fresh() };
   }
+  // A cached answer describes bytes the source must still hold (as for inspect): sizes, or every hash with --verify.
+  const checked = async (): Promise<CacheInfo> => {
+    const verification = opts.verify ? await verifyLayerDigests(image.layers, opts.signal) : await verifyLayerSizes(image.layers);
+    const a = await cachedAnalysis(cache, image.digest);
+    return { hit: true, analysedAt: a?.analysedAt ?? null, verifiedAt: new Date().toISOString(), verification };
+  };
   const inv = await cachedInventory(cache, image.digest);
-  if (inv) return { inventory: inv, cached: true };
+  if (inv) return { inventory: inv, cached: true, cache: await checked() };
   let inventory: PackageInventory;
   let cached = false;
+  let info: CacheInfo | undefined;
+  let walks: readonly LayerWalk[] = [];
   const hit = await cachedLayerWalks(cache, image.layers);
   if (hit) {
+    info = await checked();
     inventory = assembleInventory(hit.walks, hit.catalogs);
     cached = true;
   } else if (!(await cachedAnalysis(cache, image.digest))) {
     // Not analysed yet: analyse fully in the same pass, so a later `inspect` reads nothing either.
     const full = await analyzeImageFull(image, aopts);
     if (image.transport === 'docker-daemon') await rememberDaemonImage(cache, image.configDigest, image.digest);
+    walks = full.walks;
     inventory = assembleInventory(full.walks, full.catalogs);
   } else {
-    const { walks, catalogs } = await layerWalksAndCatalogs(image.layers, aopts);
-    inventory = assembleInventory(walks, catalogs);
+    const r = await layerWalksAndCatalogs(image.layers, aopts);
+    walks = r.walks;
+    inventory = assembleInventory(r.walks, r.catalogs);
   }
+  // An inventory missing a foreign layer's packages is said so, and not cached: the source may hold the blob later.
+  const foreign = foreignLayerWarnings(walks);
+  if (foreign.length > 0) return { inventory: withForeign(inventory, walks), cached, cache: info ?? fresh() };
   await cache.putJson(INVENTORY_NS, image.digest, inventory);
-  return { inventory, cached };
+  return { inventory, cached, cache: info ?? fresh() };
+}
+
+/** The inventory with a warning for each foreign layer the source did not hold (its packages are missing). */
+function withForeign(inventory: PackageInventory, walks: readonly LayerWalk[]): PackageInventory {
+  const foreign = foreignLayerWarnings(walks);
+  return foreign.length ? { ...inventory, warnings: [...foreign.map((w) => `${w}; its packages are not listed`), ...inventory.warnings] } : inventory;
 }
 
 /** The catalogue from layer walks and their catalogues (e.g. `analyzeImageFull`'s result), in layer order. */

@@ -3,35 +3,86 @@
  * (WEB-INF/lib, BOOT-INF/lib, lib/ of an ear...): one package per
  * `META-INF/maven/<groupId>/<artifactId>/pom.properties`, and the archive
  * itself from `META-INF/MANIFEST.MF` and its file name when no pom.properties
- * describes it. Bounded: nesting depth, bytes inflated per archive.
+ * describes it. Bounded, so that a hostile archive costs little memory and
+ * time: see JavaArchiveLimits. Every limit hit is a warning naming the archive
+ * and the entry; what could be read is still listed.
  */
-import type { Cataloger, FoundPackage, ParseResult } from './types.js';
+import type { Cataloger, FoundPackage, LayerScratch, ParseResult } from './types.js';
 import { basename, q } from './util.js';
-import { readZipDirectory, readZipEntry, type ZipEntry } from './zip.js';
+import { overlappingEntries, readZipDirectory, readZipEntry, type ZipEntry } from './zip.js';
 
 const ARCHIVE = /\.(jar|war|ear|jpi|hpi|par|sar|nar)$/i;
-const MAX_DEPTH = 4;
-const MAX_META = 1 << 20;
-const MAX_NESTED = 64 << 20;
-/** Bytes inflated for one top-level archive, nested archives included. */
-const BUDGET = 256 << 20;
 
-export const javaCataloger: Cataloger = {
-  name: 'java-archive',
-  maxBytes: 64 << 20,
-  hint: { extensions: ['.jar', '.war', '.ear', '.jpi', '.hpi', '.par', '.sar', '.nar'] },
-  wants(path) {
-    return ARCHIVE.test(path);
-  },
-  parse(path, data) {
-    const out: ParseResult = { packages: [], warnings: [] };
-    const budget = { left: BUDGET };
-    readArchive(data, path, path, 0, budget, out);
-    return out;
-  },
-};
+export interface JavaArchiveLimits {
+  /** Archives inside archives inside ... the top-level one, at most this deep. */
+  maxDepth: number;
+  /** Largest MANIFEST.MF or pom.properties read. */
+  maxMeta: number;
+  /**
+   * Largest deflated nested archive inflated into memory (its central directory is at its end, so it is
+   * read whole). A stored one is read where it lies in its parent, at no cost.
+   */
+  maxNestedInMemory: number;
+  /** Inflated nested archives held at once, along one chain of nesting. */
+  maxLiveNested: number;
+  /** Bytes inflated for one top-level archive, nested ones included (charged by what each inflate may write). */
+  archiveBudget: number;
+  /** Bytes inflated for all the archives of one layer. */
+  layerBudget: number;
+}
 
-function readArchive(data: Buffer, path: string, virtualPath: string, depth: number, budget: { left: number }, out: ParseResult): void {
+export const JAVA_ARCHIVE_LIMITS: Readonly<JavaArchiveLimits> = Object.freeze({
+  maxDepth: 4,
+  maxMeta: 1 << 20,
+  maxNestedInMemory: 16 << 20,
+  maxLiveNested: 32 << 20,
+  archiveBudget: 256 << 20,
+  layerBudget: 1 << 30,
+});
+
+/** Bytes left to inflate in one layer (kept in the layer's scratch across its archives). */
+interface LayerBudget {
+  left: number;
+}
+
+/** The reading of one top-level archive. */
+interface ReadState {
+  limits: JavaArchiveLimits;
+  archiveLeft: number;
+  layer: LayerBudget;
+  /** Bytes of inflated nested archives held now (the chain being read). */
+  live: number;
+  /** A budget ran out: said once, then nothing more is inflated. */
+  exhausted: boolean;
+}
+
+/** The Java cataloger with these limits (tests use small ones; the default cataloger uses JAVA_ARCHIVE_LIMITS). */
+export function javaArchiveCataloger(limits: JavaArchiveLimits = JAVA_ARCHIVE_LIMITS): Cataloger {
+  return {
+    name: 'java-archive',
+    maxBytes: 64 << 20,
+    hint: { extensions: ['.jar', '.war', '.ear', '.jpi', '.hpi', '.par', '.sar', '.nar'] },
+    wants(path) {
+      return ARCHIVE.test(path);
+    },
+    parse(path, data, _layer, scratch?: LayerScratch) {
+      const out: ParseResult = { packages: [], warnings: [] };
+      // One budget for every archive of the layer (a fresh one when called outside a layer pass).
+      let layer = scratch?.javaInflate as LayerBudget | undefined;
+      if (!layer) {
+        layer = { left: limits.layerBudget };
+        if (scratch) scratch.javaInflate = layer;
+      }
+      readArchive(data, path, path, 0, { limits, archiveLeft: limits.archiveBudget, layer, live: 0, exhausted: false }, out);
+      return out;
+    },
+  };
+}
+
+export const javaCataloger: Cataloger = javaArchiveCataloger();
+
+function readArchive(data: Buffer, path: string, virtualPath: string, depth: number, st: ReadState, out: ParseResult): void {
+  const { limits } = st;
   let entries: ZipEntry[];
   try {
     entries = readZipDirectory(data);
@@ -39,30 +90,50 @@ function readArchive(data: Buffer, path: string, virtualPath: string, depth: num
     out.warnings.push(`${path}: archive ${q(virtualPath)} unreadable: ${(e as Error).message}`);
     return;
   }
+  const where = (e: ZipEntry): string => q(`${virtualPath}:${e.name}`);
+  // Disjoint entries only: then what is read of an archive, nested ones included, is bounded by its size.
+  const overlapping = overlappingEntries(data, entries);
+  if (overlapping.size > 0) {
+    const skipped = entries.filter((e) => overlapping.has(e) && wanted(e.name));
+    if (skipped.length > 0) {
+      out.warnings.push(`${path}: ${q(virtualPath)}: ${skipped.length} entr${skipped.length === 1 ? 'y' : 'ies'} not read: their bytes overlap another entry's (a zip bomb?; first: ${where(skipped[0]!)})`);
+    }
+  }
   const read = (e: ZipEntry, max: number): Buffer | null => {
-    if (e.size > budget.left) {
-      out.warnings.push(`${path}: ${q(`${virtualPath}:${e.name}`)} not read: inflate budget of ${BUDGET} bytes exhausted`);
+    if (st.exhausted || overlapping.has(e)) return null;
+    // Deflated: charged what the inflate may write (its declared size, where it is stopped), whatever the
+    // entry claims. Stored: a view of the parent's bytes, no memory, but charged to the archive as work.
+    const inflates = e.method !== 0;
+    const cost = inflates ? Math.min(e.size, max) + 1 : Math.min(e.compressedSize, max);
+    if (cost > st.archiveLeft || (inflates && cost > st.layer.left)) {
+      const which = cost > st.archiveLeft ? `of ${limits.archiveBudget} bytes for this archive` : `of ${limits.layerBudget} bytes for the archives of this layer`;
+      out.warnings.push(`${path}: ${where(e)} and the rest not read: inflate budget ${which} exhausted (a zip bomb?)`);
+      st.exhausted = true;
       return null;
     }
+    let spent = cost;
     try {
       const b = readZipEntry(data, e, max);
-      budget.left -= b.length;
+      spent = inflates ? b.length : cost;
       return b;
     } catch (err) {
       out.warnings.push(`${path}: ${q(virtualPath)}: ${(err as Error).message}`);
       return null;
+    } finally {
+      st.archiveLeft -= spent;
+      if (inflates) st.layer.left -= spent;
     }
   };
   let manifest: Map<string, string> | null = null;
   const poms: Array<Record<string, string>> = [];
   const nested: ZipEntry[] = [];
   for (const e of entries) {
-    if (e.name.endsWith('/')) continue;
+    if (!wanted(e.name)) continue;
     if (e.name === 'META-INF/MANIFEST.MF') {
-      const b = read(e, MAX_META);
+      const b = read(e, limits.maxMeta);
       if (b) manifest = parseManifest(b.toString('utf8'));
     } else if (e.name.startsWith('META-INF/maven/') && e.name.endsWith('/pom.properties')) {
-      const b = read(e, MAX_META);
+      const b = read(e, limits.maxMeta);
       if (b) poms.push(parseProperties(b.toString('utf8')));
     } else if (ARCHIVE.test(e.name)) {
       nested.push(e);
@@ -94,14 +165,39 @@ function readArchive(data: Buffer, path: string, virtualPath: string, depth: num
       out.packages.push(pkg);
     }
   }
-  if (nested.length > 0 && depth >= MAX_DEPTH) {
-    out.warnings.push(`${path}: ${q(virtualPath)}: archives nested deeper than ${MAX_DEPTH}; ${nested.length} not read`);
+  if (nested.length > 0 && depth >= limits.maxDepth) {
+    out.warnings.push(`${path}: ${q(virtualPath)}: archives nested deeper than ${limits.maxDepth}; ${nested.length} not read (first: ${where(nested[0]!)})`);
     return;
   }
   for (const e of nested) {
-    const b = read(e, MAX_NESTED);
-    if (b) readArchive(b, path, `${virtualPath}:${e.name}`, depth + 1, budget, out);
+    if (st.exhausted) break;
+    if (overlapping.has(e)) continue; // said above
+    if (e.method !== 0) {
+      // Read whole into memory: only small ones, and only while the chain above leaves room.
+      const room = Math.min(limits.maxNestedInMemory, limits.maxLiveNested - st.live);
+      if (e.size > room) {
+        out.warnings.push(
+          `${path}: ${where(e)} not read: a nested archive of ${e.size} bytes inflated is over the ${room < limits.maxNestedInMemory ? `${room} bytes left of the ${limits.maxLiveNested}-byte limit for nested archives held at once` : `limit of ${limits.maxNestedInMemory} bytes for a nested archive read into memory`}`,
+        );
+        continue;
+      }
+    }
+    const b = read(e, e.method === 0 ? data.length : limits.maxNestedInMemory);
+    if (!b) continue;
+    const held = e.method === 0 ? 0 : b.length;
+    st.live += held;
+    try {
+      readArchive(b, path, `${virtualPath}:${e.name}`, depth + 1, st, out);
+    } finally {
+      st.live -= held;
+    }
   }
+}
+
+/** The entries of an archive that the cataloger reads: its manifest, Maven's pom.properties, nested archives. */
+function wanted(name: string): boolean {
+  if (name.endsWith('/')) return false;
+  return name === 'META-INF/MANIFEST.MF' || (name.startsWith('META-INF/maven/') && name.endsWith('/pom.properties')) || ARCHIVE.test(name);
 }
 
 function fromManifest(m: Map<string, string> | null, fromName: { name: string; version: string } | null, fileName: string, licenses: string[]): FoundPackage | null {

@@ -16,11 +16,12 @@ import { pythonCataloger } from './python.js';
 import { rpmCataloger } from './rpm.js';
 import { accountsCataloger } from '../../checks/content/accounts-scanner.js';
 import { secretsCataloger } from '../../checks/content/secrets-scanner.js';
-import type { Cataloger, FileFindings, LayerCatalog, ParseResult } from './types.js';
+import type { Cataloger, FileFindings, LayerCatalog, LayerScratch, ParseResult } from './types.js';
 import { errMsg } from './util.js';
 
 /** Bump when a cataloger's findings change: cached layer walks without them are walked again (v2: secrets and accounts scanners). */
-export const CATALOG_VERSION = 2;
+// 3: paths follow the walk's (entries written through a same-layer symlink sit where they land).
+export const CATALOG_VERSION = 3;
 
 export const DEFAULT_CATALOGERS: readonly Cataloger[] = [
   osReleaseCataloger,
@@ -54,6 +55,8 @@ export class LayerCataloguer {
   /** Catalogers that wanted the entry being collected. */
   private wanted: Cataloger[] = [];
   private readonly layerId: string;
+  /** Each cataloger's state for this layer (Cataloger.parse's scratch). */
+  private readonly scratch = new Map<string, LayerScratch>();
 
   constructor(layerId: string, catalogers: readonly Cataloger[] = DEFAULT_CATALOGERS) {
     this.catalogers = catalogers;
@@ -122,7 +125,9 @@ export class LayerCataloguer {
     for (const c of this.wanted) {
       let r: ParseResult | Promise<ParseResult>;
       try {
-        r = c.parse(e.path, data, this.layerId);
+        let scratch = this.scratch.get(c.name);
+        if (!scratch) this.scratch.set(c.name, (scratch = {}));
+        r = c.parse(e.path, data, this.layerId, scratch);
       } catch (err) {
         r = { packages: [], warnings: [`${e.path}: ${c.name} cataloger failed: ${errMsg(err)}`] };
       }

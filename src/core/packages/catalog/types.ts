@@ -49,6 +49,9 @@ export interface CatalogerHint {
   executables?: boolean;
 }
 
+/** State a cataloger keeps across the files of one layer (one object per cataloger per layer pass). */
+export type LayerScratch = Record<string, unknown>;
+
 /** What parse returns for one file. */
 export interface ParseResult {
   packages: FoundPackage[];
@@ -82,6 +85,9 @@ export interface Cataloger {
   wants(path: string, entry: EntryInfo): boolean;
   /** Findings that need no content (e.g. an rpmdb format we do not read); called for files `wants` rejected. */
   note?(path: string, entry: EntryInfo): ParseResult | undefined;
-  /** Parse the complete content. `layer` is the layer's diffId (or blob digest while unknown). */
-  parse(path: string, data: Buffer, layer: string): ParseResult | Promise<ParseResult>;
+  /**
+   * Parse the complete content. `layer` is the layer's diffId (or blob digest while unknown). `scratch` is
+   * this cataloger's own object for the whole layer pass (e.g. a budget shared by the layer's files).
+   */
+  parse(path: string, data: Buffer, layer: string, scratch?: LayerScratch): ParseResult | Promise<ParseResult>;
 }

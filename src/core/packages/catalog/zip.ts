@@ -1,7 +1,7 @@
 /**
  * A small, bounded zip reader over a buffer: the central directory (zip64
- * included), and one entry's bytes (stored or deflated, via node:zlib
- * inflateRawSync with an output bound). Enough for jar/war/ear cataloguing;
+ * included), and one entry's bytes (stored: a view, no copy; deflated: via
+ * node:zlib inflateRawSync into one buffer of the declared size, stopped there). Enough for jar/war/ear cataloguing;
  * hostile archives get an Error with a short message, never a hang or a
  * blow-up.
  */
@@ -97,7 +97,33 @@ export function readZipDirectory(b: Buffer): ZipEntry[] {
   return out;
 }
 
-/** The bytes of one entry, at most `max` (an Error beyond). */
+/**
+ * Entries whose bytes start inside another entry's (several central records for one stretch of data: the
+ * trick of the overlapping zip bomb). No archiver writes them; each is the later of a pair, by offset.
+ */
+export function overlappingEntries(b: Buffer, entries: readonly ZipEntry[]): Set<ZipEntry> {
+  const spans: Array<{ e: ZipEntry; start: number; end: number }> = [];
+  for (const e of entries) {
+    const at = e.localOffset;
+    if (at < 0 || at + 30 > b.length || b.readUInt32LE(at) !== LOC) continue; // refused when read
+    spans.push({ e, start: at, end: at + 30 + b.readUInt16LE(at + 26) + b.readUInt16LE(at + 28) + e.compressedSize });
+  }
+  spans.sort((x, y) => x.start - y.start);
+  const out = new Set<ZipEntry>();
+  let end = -1;
+  for (const s of spans) {
+    if (s.start < end) out.add(s.e);
+    else end = s.end;
+  }
+  return out;
+}
+
+/**
+ * The bytes of one entry, at most `max` (an Error beyond). Bounded before and during the inflate: an entry
+ * whose directory declares more than `max` is refused before anything is allocated; a deflated entry gets
+ * exactly one output buffer of its declared size (+1), and inflating stops as soon as the stream would
+ * write past it (a lying size, a bomb), so the cost is never more than the declared size.
+ */
 export function readZipEntry(b: Buffer, e: ZipEntry, max: number): Buffer {
   const at = e.localOffset;
   if (at < 0 || at + 30 > b.length || b.readUInt32LE(at) !== LOC) throw new Error(`${e.name}: local header missing`);
@@ -106,13 +132,29 @@ export function readZipEntry(b: Buffer, e: ZipEntry, max: number): Buffer {
   if (end > b.length) throw new Error(`${e.name}: data truncated`);
   if (e.size > max) throw new Error(`${e.name}: ${e.size} bytes exceed the limit of ${max}`);
   const raw = b.subarray(start, end);
-  if (e.method === 0) return raw;
-  if (e.method === 8) {
-    try {
-      return inflateRawSync(raw, { maxOutputLength: Math.max(1, max) });
-    } catch (err) {
-      throw new Error(`${e.name}: inflate failed (${(err as Error).message.slice(0, 80)})`);
-    }
+  if (e.method === 0) {
+    if (raw.length > max) throw new Error(`${e.name}: ${raw.length} bytes exceed the limit of ${max}`);
+    return raw;
   }
+  if (e.method === 8) return inflateBounded(raw, e);
   throw new Error(`${e.name}: compression method ${e.method} not supported`);
+}
+
+/**
+ * Inflates into one chunk of the declared size + 1: node's sync inflate then keeps that single buffer (no
+ * list of chunks, no concatenation copy), and a stream that fills it has lied about its size and is
+ * stopped there (maxOutputLength) before another byte is allocated.
+ */
+function inflateBounded(raw: Buffer, e: ZipEntry): Buffer {
+  let out: Buffer;
+  try {
+    out = inflateRawSync(raw, { chunkSize: Math.max(64, e.size + 1), maxOutputLength: Math.max(1, e.size) });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new Error(`${e.name}: inflates to more than the ${e.size} bytes its directory declares (a zip bomb?); not read`);
+    }
+    throw new Error(`${e.name}: inflate failed (${(err as Error).message.slice(0, 80)})`);
+  }
+  if (out.length > e.size) throw new Error(`${e.name}: inflates to more than the ${e.size} bytes its directory declares (a zip bomb?); not read`);
+  return out;
 }

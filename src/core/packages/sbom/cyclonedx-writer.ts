@@ -4,13 +4,16 @@
  * strict validator over every fixture converted). Licences become SPDX ids
  * when the schema knows the id, an expression when there is exactly one
  * compound expression, else names; locations become `vouch:location:N:*`
- * properties; the distro an `operating-system` component.
+ * properties; the distro an `operating-system` component. The inventory's
+ * warnings (a foreign layer not read, a truncated database...) are
+ * `vouch:warning` properties of the metadata, and then a composition says the
+ * image's inventory is `incomplete`; notes are `vouch:note` properties.
  */
 import { isSupportedSpdxId } from '@cyclonedx/cyclonedx-library/SPDX';
 import parseSpdx from 'spdx-expression-parse';
 import { parsePurl } from '../purl.js';
 import type { Package, PackageInventory } from '../types.js';
-import { isoSeconds, uuidOf, type SbomWriteMeta } from './writer-common.js';
+import { VOUCH_NOTE_PROPERTY, VOUCH_WARNING_PROPERTY, documentWarnings, imagePurl, isoSeconds, uuidOf, type SbomWriteMeta } from './writer-common.js';
 
 type Json = Record<string, unknown>;
 
@@ -33,10 +36,25 @@ export function toCycloneDx(inv: PackageInventory, meta: SbomWriteMeta = {}): Js
     timestamp: isoSeconds(meta.timestamp),
     tools: { components: [{ type: 'application', name: 'vouch', ...(meta.toolVersion ? { version: meta.toolVersion } : {}) }] },
   };
-  if (meta.name) {
+  if (meta.image) {
+    // The image itself, as syft names it: repository and manifest digest, with its pkg:oci purl.
+    const im = meta.image;
+    const purl = imagePurl(im);
+    metadata.component = {
+      'bom-ref': uniqueRef(purl),
+      type: 'container',
+      name: im.repository ?? im.name,
+      version: im.digest,
+      purl,
+      ...(/^sha256:[0-9a-f]{64}$/.test(im.digest) ? { hashes: [{ alg: 'SHA-256', content: im.digest.slice(7) }] } : {}),
+    };
+  } else if (meta.name) {
     metadata.component = { 'bom-ref': uniqueRef(`vouch:subject:${meta.name}`), type: 'container', name: meta.name, ...(meta.version ? { version: meta.version } : {}) };
   }
-  return {
+  const { warnings, notes } = documentWarnings(inv, meta);
+  const props = [...warnings.map((value) => ({ name: VOUCH_WARNING_PROPERTY, value })), ...notes.map((value) => ({ name: VOUCH_NOTE_PROPERTY, value }))];
+  if (props.length) metadata.properties = props;
+  const bom: Json = {
     $schema: 'http://cyclonedx.org/schema/bom-1.6.schema.json',
     bomFormat: 'CycloneDX',
     specVersion: '1.6',
@@ -45,6 +63,13 @@ export function toCycloneDx(inv: PackageInventory, meta: SbomWriteMeta = {}): Js
     metadata,
     components,
   };
+  // A warning means vouch could not read everything (it says what): the inventory must not pass for complete.
+  // Without warnings nothing is claimed, since vouch catalogues only the ecosystems it knows.
+  if (warnings.length) {
+    const subject = (metadata.component as Json | undefined)?.['bom-ref'];
+    bom.compositions = [{ aggregate: 'incomplete', ...(typeof subject === 'string' ? { assemblies: [subject] } : {}) }];
+  }
+  return bom;
 }
 
 function component(p: Package, ref: string): Json {

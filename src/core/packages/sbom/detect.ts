@@ -7,8 +7,10 @@
  * around an SBOM are unwrapped (not verified: that is the trust module's job).
  */
 import { ReadContext, SbomError, isObj, str, arr, q, type Obj } from './common.js';
+import { isVouchSbomJson } from './vouch-json.js';
+import { describeText } from '../../util/file-kind.js';
 
-export type SbomFormatName = 'cyclonedx-json' | 'spdx-json' | 'spdx-jsonld' | 'spdx-tag-value' | 'syft-json';
+export type SbomFormatName = 'cyclonedx-json' | 'spdx-json' | 'spdx-jsonld' | 'spdx-tag-value' | 'syft-json' | 'vouch-json';
 
 export interface SbomFormat {
   name: SbomFormatName;
@@ -79,6 +81,8 @@ export function identifyJson(doc: unknown): Detection | null {
       return { format: { name: 'syft-json', version }, supported: true, doc };
     }
   }
+  // vouch's own `vouch sbom --json`.
+  if (isVouchSbomJson(doc)) return { format: { name: 'vouch-json', version: '1' }, supported: true, doc };
   return null;
 }
 
@@ -116,7 +120,8 @@ export function decodeText(bytes: Uint8Array | string, what: string): string {
   try {
     return decoder.decode(bytes);
   } catch (e) {
-    throw new SbomError('invalid', `${what}: not UTF-8 text`, { cause: e });
+    const kind = describeText(bytes);
+    throw new SbomError('invalid', `${what}: ${kind ?? 'not UTF-8 text'}`, { cause: e });
   }
 }
 
@@ -131,6 +136,8 @@ export function detectSbom(text: string, what: string): Detection {
   if (first[0] !== '{' && first[0] !== '[') {
     const tv = identifyTagValue(text);
     if (tv) return tv;
+    const kind = describeText(Buffer.from(text.slice(0, 4096)));
+    if (kind) throw new SbomError('unsupported', `${what}: ${kind}`);
     throw new SbomError('invalid', `${what}: not an SBOM (neither JSON nor SPDX tag-value)`);
   }
   let doc: unknown;
@@ -169,6 +176,17 @@ export function identifyParsed(doc: unknown, what: string, ctx: ReadContext): De
     if (!isObj(doc.predicate)) ctx.fail(`in-toto Statement has no predicate object (predicateType ${q(doc.predicateType)})`);
     doc = doc.predicate;
     wrappedIn ??= 'in-toto';
+    // cosign's generic predicate wrapper (`cosign attest --type cyclonedx|spdx` before v2): {"Data": <document or its JSON text>, "Timestamp": …}.
+    if (isObj(doc) && doc.Data !== undefined && doc.bomFormat === undefined && doc.spdxVersion === undefined) {
+      const data = doc.Data;
+      if (typeof data === 'string') {
+        try {
+          doc = JSON.parse(data);
+        } catch {
+          ctx.fail('in-toto predicate "Data" is a string but not JSON (cosign predicate wrapper)');
+        }
+      } else doc = data;
+    }
   }
   if (Array.isArray(doc)) ctx.fail('not an SBOM: a JSON array, expected a CycloneDX, SPDX or syft JSON object');
   const d = identifyJson(doc);

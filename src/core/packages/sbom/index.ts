@@ -11,6 +11,7 @@
  * file and record; bad records among good ones, duplicates and cyclic
  * dependency graphs are warnings on the inventory.
  */
+import { constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { PackageInventory } from '../types.js';
 import { ReadContext, SbomError } from './common.js';
@@ -18,12 +19,16 @@ import { readCycloneDx, type ReaderResult } from './cyclonedx.js';
 import { decodeText, detectSbom, type Detection, type SbomFormat } from './detect.js';
 import { readSpdx } from './spdx.js';
 import { readSyft } from './syft.js';
+import { readVouchJson } from './vouch-json.js';
 
 export { SbomError, type SbomErrorKind } from './common.js';
 export { detectSbom, identifyJson, type Detection, type SbomFormat, type SbomFormatName } from './detect.js';
+import { describedImageDigest } from './described.js';
 export { toCycloneDx } from './cyclonedx-writer.js';
 export { toSpdx } from './spdx-writer.js';
-export type { SbomWriteMeta } from './writer-common.js';
+export type { SbomWriteMeta, ImageSubject } from './writer-common.js';
+export { imagePurl } from './writer-common.js';
+export { imageSubject } from './image-subject.js';
 
 /** Documents above this size are refused (override with ParseOptions.maxBytes). */
 export const SBOM_MAX_BYTES = 128 * 1024 * 1024;
@@ -70,10 +75,14 @@ export function readDetected(detection: Detection, what: string, source: Package
     case 'syft-json':
       r = readSyft(detection.doc, ctx);
       break;
+    case 'vouch-json':
+      r = readVouchJson(detection.doc, ctx);
+      break;
     default:
       throw new SbomError('unsupported', `${what}: ${describe(format)} is not supported`);
   }
-  return { source, distro: r.distro, packages: r.packages, warnings: ctx.finishWarnings(), format, records: r.records };
+  const describes = describedImageDigest(format.name, detection.doc);
+  return { source, distro: r.distro, packages: r.packages, warnings: ctx.finishWarnings(), format, records: r.records, ...(describes ? { describes } : {}) };
 }
 
 /** `CycloneDX 1.6 JSON`, `SPDX 2.3 tag-value`... */
@@ -89,6 +98,8 @@ export function describe(f: SbomFormat): string {
       return `SPDX ${f.version} tag-value`;
     case 'syft-json':
       return `syft JSON (schema ${f.version})`;
+    case 'vouch-json':
+      return 'vouch sbom JSON';
   }
 }
 
@@ -102,7 +113,8 @@ export async function readSbomFile(path: string, opts: ParseOptions = {}): Promi
   const max = opts.maxBytes ?? SBOM_MAX_BYTES;
   let fh;
   try {
-    fh = await open(path, 'r');
+    // Non-blocking: opening a FIFO must not wait for a writer (the type is checked on the descriptor below).
+    fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new SbomError('invalid', `${path}: cannot open SBOM: ${code === 'ENOENT' ? 'no such file' : code ?? String(e)}`, { cause: e });

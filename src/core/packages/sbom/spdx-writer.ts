@@ -9,12 +9,13 @@
  * whose primaryPackagePurpose is OPERATING_SYSTEM. When several licences had
  * to be AND-joined (or names became LicenseRefs), a `vouch:licenses=`
  * annotation keeps the list as found, so reading back is lossless. The document DESCRIBES
- * every package.
+ * every package. The inventory's warnings (what it may be missing) and notes are
+ * lines of creationInfo.comment, under a first line that says the inventory is incomplete.
  */
 import parseSpdx from 'spdx-expression-parse';
 import type { Package, PackageInventory } from '../types.js';
 import { VOUCH_LICENSES_ANNOTATION, VOUCH_LOCATION_ANNOTATION } from './spdx.js';
-import { isoSeconds, shortHash, uuidOf, type SbomWriteMeta } from './writer-common.js';
+import { documentWarnings, imagePurl, isoSeconds, shortHash, uuidOf, type SbomWriteMeta } from './writer-common.js';
 
 type Json = Record<string, unknown>;
 
@@ -53,19 +54,58 @@ export function toSpdx(inv: PackageInventory, meta: SbomWriteMeta = {}): Json {
     if (inv.distro.prettyName) os.description = inv.distro.prettyName;
     packages.push(os);
   }
+  // The image, when known: the document DESCRIBES it and it CONTAINS every package (as syft writes it).
+  let root: Json | null = null;
+  if (meta.image) {
+    const im = meta.image;
+    root = {
+      name: im.repository ?? im.name,
+      SPDXID: uniqueId(`SPDXRef-DocumentRoot-Image-${idSafe(im.name)}`),
+      versionInfo: im.digest,
+      downloadLocation: 'NOASSERTION',
+      filesAnalyzed: false,
+      ...(/^sha256:[0-9a-f]{64}$/.test(im.digest) ? { checksums: [{ algorithm: 'SHA256', checksumValue: im.digest.slice(7) }] } : {}),
+      licenseConcluded: 'NOASSERTION',
+      licenseDeclared: 'NOASSERTION',
+      copyrightText: 'NOASSERTION',
+      externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: imagePurl(im) }],
+      primaryPackagePurpose: 'CONTAINER',
+    };
+  }
   const doc: Json = {
     spdxVersion: 'SPDX-2.3',
     dataLicense: 'CC0-1.0',
     SPDXID: 'SPDXRef-DOCUMENT',
     name,
     documentNamespace: meta.namespace ?? `https://vouch.invalid/spdxdocs/${idSafe(name)}-${uuid}`,
-    creationInfo: { created, creators: [tool] },
-    packages,
-    relationships: packages.map((p) => ({ spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: p.SPDXID })),
+    creationInfo: { created, creators: [tool], ...creationComment(inv, meta) },
+    packages: root ? [root, ...packages] : packages,
+    relationships: root
+      ? [
+          { spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: root.SPDXID },
+          ...packages.map((p) => ({ spdxElementId: root.SPDXID, relationshipType: 'CONTAINS', relatedSpdxElement: p.SPDXID })),
+        ]
+      : packages.map((p) => ({ spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: p.SPDXID })),
   };
   if (extracted.size) doc.hasExtractedLicensingInfos = [...extracted.values()];
   return doc;
 }
+
+/** SPDX 2.3 has no property list: one line per warning, each marked, in the creation comment. */
+function creationComment(inv: PackageInventory, meta: SbomWriteMeta): { comment?: string } {
+  const { warnings, notes } = documentWarnings(inv, meta);
+  if (!warnings.length && !notes.length) return {};
+  const lines = [
+    ...(warnings.length ? [`${SPDX_INCOMPLETE_LINE} (${warnings.length} warning${warnings.length === 1 ? '' : 's'}):`, ...warnings.map((w) => `${SPDX_WARNING_PREFIX}${w}`)] : []),
+    ...notes.map((n) => `${SPDX_NOTE_PREFIX}${n}`),
+  ];
+  return { comment: lines.join('\n') };
+}
+
+/** First line of creationInfo.comment when the inventory has warnings. */
+export const SPDX_INCOMPLETE_LINE = 'vouch: this inventory may be incomplete';
+export const SPDX_WARNING_PREFIX = 'vouch:warning: ';
+export const SPDX_NOTE_PREFIX = 'vouch:note: ';
 
 function spdxPackage(p: Package, id: string, license: string, created: string, tool: string): Json {
   const out: Json = {

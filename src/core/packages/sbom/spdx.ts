@@ -85,6 +85,8 @@ export function readSpdx(doc: Obj, ctx: ReadContext): ReaderResult {
         break;
       }
     }
+    // The image the document describes (syft's and vouch's CONTAINER root with a pkg:oci purl) is not a package in it.
+    if (p.primaryPackagePurpose === 'CONTAINER' && purl?.startsWith('pkg:oci/')) return;
     const lic: string[] = vouchLicenses(p) ?? [];
     if (!lic.length) {
       for (const k of ['licenseDeclared', 'licenseConcluded']) {

@@ -1,5 +1,6 @@
 /** Shared by the CycloneDX and SPDX writers: document metadata and timestamps. */
 import { createHash, randomUUID } from 'node:crypto';
+import { sanitizeLine } from '../../util/sanitize.js';
 
 export interface SbomWriteMeta {
   /** What the document describes: an image reference, a file name. */
@@ -14,6 +15,54 @@ export interface SbomWriteMeta {
   namespace?: string;
   /** vouch's version, for the tool entries. */
   toolVersion?: string;
+  /** The image the SBOM describes: CycloneDX metadata.component and the SPDX described package name it by repository and digest. */
+  image?: ImageSubject;
+  /**
+   * Caveats about the document that are no gap in the inventory (e.g. a digest vouch synthesised);
+   * written beside the inventory's warnings, but they do not make the composition incomplete.
+   */
+  notes?: string[];
+}
+
+/** Property name (CycloneDX metadata.properties) of each inventory warning: what the inventory may be missing. */
+export const VOUCH_WARNING_PROPERTY = 'vouch:warning';
+/** Property name of each note (SbomWriteMeta.notes). */
+export const VOUCH_NOTE_PROPERTY = 'vouch:note';
+
+/**
+ * The inventory's warnings and the caller's notes as the document carries them: a pipeline that
+ * stores only the SBOM must not lose what stderr said. They quote the image (paths, URLs), so
+ * they are made printable here, as on stderr and in `sbom --json`.
+ */
+export function documentWarnings(inv: { warnings: readonly string[] }, meta: SbomWriteMeta): { warnings: string[]; notes: string[] } {
+  return { warnings: inv.warnings.map((w) => sanitizeLine(w)), notes: (meta.notes ?? []).map((n) => sanitizeLine(n)) };
+}
+
+/** An image as an SBOM names it (syft's form: a `pkg:oci` purl with the manifest digest). */
+export interface ImageSubject {
+  /** `registry/repository` when the image has one (registry and daemon images); null for a layout or archive. */
+  repository: string | null;
+  /** The short name: the repository's last segment, else the layout or archive's own name. */
+  name: string;
+  /** Manifest digest. */
+  digest: string;
+  tag?: string;
+  arch?: string;
+}
+
+const purlValue = (v: string): string => encodeURIComponent(v).replace(/%2F/gi, '/').replace(/%3A/gi, ':');
+
+/**
+ * `pkg:oci/NAME@sha256%3AHEX?arch=…&repository_url=…&tag=…` as the purl spec and syft write it
+ * (the digest's colon percent-encoded in the version, qualifiers sorted by key).
+ */
+export function imagePurl(s: ImageSubject): string {
+  const q: Array<[string, string]> = [];
+  if (s.arch) q.push(['arch', s.arch]);
+  if (s.repository) q.push(['repository_url', s.repository]);
+  if (s.tag) q.push(['tag', s.tag]);
+  const qs = q.map(([k, v]) => `${k}=${purlValue(v)}`).join('&');
+  return `pkg:oci/${encodeURIComponent(s.name.toLowerCase())}@${encodeURIComponent(s.digest)}${qs ? `?${qs}` : ''}`;
 }
 
 export function isoSeconds(t: Date | string | undefined): string {

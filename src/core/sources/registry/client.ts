@@ -9,6 +9,7 @@
  *   registry, its token realm and any redirect target alike;
  * - every manifest and blob is checked against its digest; bodies are bounded.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import { DigestMismatchError, SizeMismatchError, VouchError } from '../../errors.js';
@@ -17,13 +18,32 @@ import { MAX_MANIFEST_BYTES, parseJsonBytes, validateDescriptor } from '../../oc
 import { MANIFEST_ACCEPT, MediaType } from '../../oci/mediatypes.js';
 import type { Descriptor, ImageIndex } from '../../oci/types.js';
 import { sanitizeLine } from '../../util/sanitize.js';
-import { basicAuthorization, fetchBearerToken, parseWwwAuthenticate, pickChallenge, TokenCache, type AuthChallenge } from './auth.js';
+import { basicAuthorization, fetchBearerToken, parseWwwAuthenticate, pickChallenge, TokenCache, TokenServerError, type AuthChallenge } from './auth.js';
 import { dockerConfigCredentials, type CredentialLookup, type CredentialProvider } from './credentials.js';
 import { allowsPlainHttp, registryBaseUrl } from './endpoint.js';
-import { DEFAULT_RETRY, discard, isAbortError, networkError, parseRetryAfter, readLimited, withRetries, type RetryPolicy } from './http.js';
+import {
+  backoffDelay,
+  DEFAULT_RETRY,
+  discard,
+  fetchWithStallTimeout,
+  isAbortError,
+  isRetryableNetworkError,
+  isRetryableStatus,
+  networkError,
+  parseRetryAfter,
+  readLimited,
+  retryPolicyFromEnv,
+  sleep,
+  withRetries,
+  type RetryPolicy,
+} from './http.js';
 /** Registry error bodies are read for their message only. */
 const MAX_ERROR_BODY_BYTES = 64 << 10;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Tries of a manifest PUT the registry answers with MANIFEST_BLOB_UNKNOWN (see putManifest). */
+const MAX_BLOB_UNKNOWN_RETRIES = 4;
+/** Times a blob download cut mid-body is resumed with a Range request before the error stands. */
+const MAX_BLOB_RESUMES = 5;
 
 export interface RegistryClientOptions {
   /** Registries (host[:port], or host for any port) that may be reached over plain HTTP. */
@@ -51,10 +71,116 @@ export interface ManifestHead {
   size?: number;
 }
 
+/**
+ * A failure worth another try, and how long the registry asked us to wait.
+ * `once`: wrong bytes (digest or size) — one fresh download, never more.
+ */
+interface Transient {
+  retryAfterMs?: number;
+  once?: boolean;
+}
+const TRANSIENT = new WeakMap<object, Transient>();
+
+function markTransient<E extends Error>(e: E, t: Transient = {}): E {
+  TRANSIENT.set(e, t);
+  return e;
+}
+
+/** How a failed try should be treated: retried (with what wait), retried once, or final. */
+function transientOf(e: unknown): Transient | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const marked = TRANSIENT.get(e);
+  if (marked) return marked;
+  if (isAbortError(e)) return undefined;
+  // The token fetch retried within its own budget already.
+  if (e instanceof TokenServerError) return undefined;
+  if (e instanceof DigestMismatchError || e instanceof SizeMismatchError) return { once: true };
+  if (e instanceof VouchError) return e.code === 'NETWORK_ERROR' && isRetryableNetworkError(e.cause) ? {} : undefined;
+  return isRetryableNetworkError(e) ? {} : undefined;
+}
+
+/** "; the registry asks to retry in N s" when a 429 or 5xx carries a Retry-After. */
+function retryAfterText(res: Response): string {
+  const after = parseRetryAfter(res.headers.get('retry-after'));
+  return after !== undefined ? `; the registry asks to retry in ${Math.ceil(after / 1000)} s` : '';
+}
+
+/**
+ * When the retry budget of the operation a request belongs to ends (ms since the epoch): a small read's
+ * deadline never runs more than one stall timeout past it, so a try started late cannot double the wait.
+ */
+const budgetEnd = new AsyncLocalStorage<number>();
+
+/** Why retrying stopped, for the final message. */
+type StopReason = 'attempts' | 'time' | 'retry-after' | 'wrong-bytes';
+
+// Under 0.1 s in milliseconds: "the 0 s retry budget" reads as no budget at all.
+const secs = (ms: number): string => (ms < 100 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(1))} s`);
+
+/**
+ * The retries one request may still make: `attempts` tries, none started more
+ * than `totalMs` after the first was sent, one fresh try after wrong bytes. A
+ * blob's resumed downloads share it (they are bounded by count and time, not
+ * attempts); a resume after progress restarts the clock (`progressed`).
+ */
+class RetryBudget {
+  private tries = 1;
+  /** When the operation's first request went out: what its message's figures count from. */
+  private readonly started = Date.now();
+  /** What the time budget counts from. */
+  private since = this.started;
+  private wrongBytes = 0;
+  stop: { reason: StopReason; detail?: number } | undefined;
+  constructor(private readonly policy: RetryPolicy) {}
+
+  /** When no more tries may start. */
+  get endsAt(): number {
+    return this.since + this.policy.totalMs;
+  }
+
+  /** A blob download moved on since its last failure: its next failures get a whole budget again. */
+  progressed(): void {
+    this.since = Date.now();
+  }
+
+  /** The wait before another try after failure `t`, or undefined (and `stop` set) when there is none. */
+  next(t: Transient, countsAsAttempt = true): number | undefined {
+    const now = Date.now();
+    if (t.once && this.wrongBytes++ > 0) return this.stopAt('wrong-bytes');
+    if (countsAsAttempt && this.tries >= this.policy.attempts) return this.stopAt('attempts');
+    if (t.retryAfterMs !== undefined && t.retryAfterMs > Math.min(this.policy.maxRetryAfterMs, this.policy.totalMs)) return this.stopAt('retry-after', t.retryAfterMs);
+    const wait = t.retryAfterMs ?? backoffDelay(this.tries - 1, this.policy);
+    if (now + wait - this.since > this.policy.totalMs) return this.stopAt('time');
+    this.tries++;
+    return wait;
+  }
+
+  private stopAt(reason: StopReason, detail?: number): undefined {
+    this.stop = { reason, ...(detail !== undefined ? { detail } : {}) };
+    return undefined;
+  }
+
+  /** "5 tries in 1.2 s", with why it stopped when that is not plain exhaustion. */
+  spent(): string {
+    const took = `${this.tries} ${this.tries === 1 ? 'try' : 'tries'} in ${secs(Date.now() - this.started)}`;
+    switch (this.stop?.reason) {
+      case 'time':
+        return `${took}; the ${secs(this.policy.totalMs)} retry budget is spent`;
+      case 'retry-after':
+        // The wait asked for is in the response's own line ("asks to retry in N s"): said once.
+        return `${took}; that is more than vouch waits (${secs(Math.min(this.policy.maxRetryAfterMs, this.policy.totalMs))})`;
+      case 'wrong-bytes':
+        return `${took}; wrong bytes twice`;
+      default:
+        return took;
+    }
+  }
+}
+
 /** What a request is about, for error messages. */
 interface Subject {
   repo: string;
-  kind: 'manifest' | 'blob' | 'tags' | 'referrers';
+  kind: 'manifest' | 'blob' | 'tags' | 'referrers' | 'upload';
   /** Tag or digest. */
   reference?: string;
 }
@@ -106,7 +232,7 @@ export class RegistryClient {
     this.insecure = opts.insecureRegistries ?? [];
     this.baseUrl = registryBaseUrl(registry, this.insecure);
     this.credentialProvider = opts.credentials ?? dockerConfigCredentials();
-    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+    this.retry = { ...DEFAULT_RETRY, ...retryPolicyFromEnv(), ...opts.retry };
     this.signal = opts.signal;
     this.userAgent = opts.userAgent ?? 'vouch/0.1';
     this.maxRedirects = opts.maxRedirects ?? 10;
@@ -117,6 +243,12 @@ export class RegistryClient {
     checkRepo(repo);
     checkReference(reference);
     const subject: Subject = { repo, kind: 'manifest', reference };
+    return this.retrying(subject, () => this.getManifestOnce(subject, opts));
+  }
+
+  private async getManifestOnce(subject: Subject, opts: { accept?: string; maxBytes?: number }): Promise<ManifestResponse> {
+    const { repo } = subject;
+    const reference = subject.reference!;
     const { res, url } = await this.request(subject, `/v2/${repo}/manifests/${reference}`, 'GET', opts.accept ?? MANIFEST_ACCEPT);
     if (res.status !== 200) throw await this.responseError(res, subject);
     const what = `manifest ${this.name(repo)}${isDigest(reference) ? '@' : ':'}${reference}`;
@@ -145,8 +277,11 @@ export class RegistryClient {
     checkRepo(repo);
     checkReference(reference);
     const subject: Subject = { repo, kind: 'manifest', reference };
-    const { res } = await this.request(subject, `/v2/${repo}/manifests/${reference}`, 'HEAD', opts.accept ?? MANIFEST_ACCEPT);
-    if (res.status !== 200) throw await this.responseError(res, subject);
+    const { res } = await this.retrying(subject, async () => {
+      const r = await this.request(subject, `/v2/${repo}/manifests/${reference}`, 'HEAD', opts.accept ?? MANIFEST_ACCEPT);
+      if (r.res.status !== 200) throw await this.responseError(r.res, subject);
+      return r;
+    });
     await discard(res);
     const headerDigest = res.headers.get('docker-content-digest')?.trim();
     if (headerDigest) parseDigest(headerDigest, `manifest ${this.name(repo)}:${reference}: Docker-Content-Digest`);
@@ -167,11 +302,30 @@ export class RegistryClient {
     if (opts.size !== undefined && opts.size > opts.maxBytes) {
       throw new VouchError('LIMIT_EXCEEDED', `${what}: ${opts.size} bytes is more than the ${opts.maxBytes} allowed`);
     }
-    const { res, url } = await this.request(subject, `/v2/${repo}/blobs/${digest}`, 'GET');
-    if (res.status !== 200) throw await this.responseError(res, subject);
-    const bytes = await readLimited(res, opts.maxBytes, what, url);
-    verifyBytes(bytes, digest, what, opts.size);
-    return bytes;
+    return this.retrying(subject, async () => {
+      const { res, url } = await this.request(subject, `/v2/${repo}/blobs/${digest}`, 'GET');
+      if (res.status !== 200) throw await this.responseError(res, subject);
+      const bytes = await readLimited(res, opts.maxBytes, what, url);
+      verifyBytes(bytes, digest, what, opts.size);
+      return bytes;
+    });
+  }
+
+  /** HEAD a blob: its size as the registry reports it, or undefined when the registry does not have it (404). */
+  async blobSize(repo: string, digest: string): Promise<number | undefined> {
+    checkRepo(repo);
+    parseDigest(digest, 'blob digest');
+    const subject: Subject = { repo, kind: 'blob', reference: digest };
+    const { res } = await this.retrying(subject, async () => {
+      const r = await this.request(subject, `/v2/${repo}/blobs/${digest}`, 'HEAD');
+      if (r.res.status !== 200 && r.res.status !== 404) throw await this.responseError(r.res, subject);
+      return r;
+    });
+    await discard(res);
+    if (res.status === 404) return undefined;
+    const n = Number(res.headers.get('content-length') ?? NaN);
+    if (!Number.isSafeInteger(n) || n < 0) throw new VouchError('REGISTRY_ERROR', `blob ${digest} of ${this.name(repo)}: HEAD gave no size`);
+    return n;
   }
 
   /**
@@ -184,28 +338,118 @@ export class RegistryClient {
     parseDigest(digest, 'blob digest');
     const subject: Subject = { repo, kind: 'blob', reference: digest };
     const what = `blob ${digest} of ${this.name(repo)}`;
-    const { res, url } = await this.request(subject, `/v2/${repo}/blobs/${digest}`, 'GET');
-    if (res.status !== 200) throw await this.responseError(res, subject);
-    const declared = Number(res.headers.get('content-length') ?? NaN);
-    if (size !== undefined && Number.isSafeInteger(declared) && declared !== size && !res.headers.get('content-encoding')) {
-      await discard(res);
-      throw new SizeMismatchError(what, size, declared);
-    }
+    const path = `/v2/${repo}/blobs/${digest}`;
+    const budget = this.budget();
+    const started = Date.now();
+    const { res, url } = await this.retrying(
+      subject,
+      async () => {
+        const r = await this.request(subject, path, 'GET');
+        if (r.res.status !== 200) throw await this.responseError(r.res, subject);
+        const declared = Number(r.res.headers.get('content-length') ?? NaN);
+        if (size !== undefined && Number.isSafeInteger(declared) && declared !== size && !r.res.headers.get('content-encoding')) {
+          await discard(r.res);
+          // A Content-Length other than the descriptor's: the answer is wrong before any byte is read; ask again.
+          throw markTransient(new SizeMismatchError(`${what}: Content-Length`, size, declared));
+        }
+        return r;
+      },
+      budget,
+    );
     const verifying = new VerifyingStream(digest, what, size);
-    if (!res.body) {
-      verifying.end();
-      return verifying;
-    }
-    const source = Readable.fromWeb(res.body as unknown as NodeWebReadableStream<Uint8Array>);
-    // pipe() does not forward errors: a connection lost mid-body becomes a NETWORK_ERROR on the stream the caller holds.
-    source.once('error', (e) => {
-      if (!verifying.destroyed) verifying.destroy(e instanceof VouchError || isAbortError(e) ? e : networkError(e, url));
-    });
+    // A connection lost mid-body is resumed where it stopped with a Range request (the bytes still go through
+    // the same verifier, so a server that answers with other bytes fails the digest), up to MAX_BLOB_RESUMES times.
+    let received = 0;
+    let receivedAtFailure = 0;
+    let resumes = 0;
+    let current: Readable | undefined;
+    // A registry can send just above the rate floor for a blob it says is huge: the whole download (resumes
+    // included) has a wall-time cap, counted from its first request, so a run ends with a line instead of hours of silence.
+    const cap = setTimeout(() => {
+      if (verifying.destroyed) return;
+      verifying.destroy(
+        new VouchError('NETWORK_ERROR', `${what}: download not complete within ${secs(this.retry.blobMaxMs)} (${received} of ${size ?? '?'} bytes; VOUCH_REGISTRY_RETRY blobmax= raises it)`),
+      );
+    }, Math.max(0, this.retry.blobMaxMs - (Date.now() - started)));
+    // Not what keeps the process alive: the download's socket is.
+    cap.unref();
     verifying.once('close', () => {
-      if (!source.destroyed) source.destroy();
+      clearTimeout(cap);
+      if (current && !current.destroyed) current.destroy();
     });
-    source.pipe(verifying);
+    const attach = (r: Response, at: URL, skip: number): void => {
+      if (!r.body) {
+        verifying.end();
+        return;
+      }
+      const source = Readable.fromWeb(r.body as unknown as NodeWebReadableStream<Uint8Array>);
+      current = source;
+      let toSkip = skip;
+      source.on('data', (chunk: Buffer) => {
+        if (verifying.destroyed) return;
+        if (toSkip > 0) {
+          if (chunk.length <= toSkip) {
+            toSkip -= chunk.length;
+            return;
+          }
+          chunk = chunk.subarray(toSkip);
+          toSkip = 0;
+        }
+        received += chunk.length;
+        if (!verifying.write(chunk)) {
+          source.pause();
+          verifying.once('drain', () => source.resume());
+        }
+      });
+      source.once('end', () => verifying.end());
+      source.once('error', (e) => {
+        if (verifying.destroyed) return;
+        if (e instanceof VouchError || isAbortError(e)) {
+          verifying.destroy(e);
+          return;
+        }
+        if (received > receivedAtFailure) budget.progressed();
+        receivedAtFailure = received;
+        const wait = budget.next(transientOf(e) ?? {}, false);
+        if (resumes >= MAX_BLOB_RESUMES || wait === undefined) {
+          const n = networkError(e, at);
+          verifying.destroy(
+            new VouchError('NETWORK_ERROR', `${what}: connection lost after ${received} of ${size ?? '?'} bytes and ${resumes} resumed downloads (${budget.spent()}): ${n.message}`, { cause: e }),
+          );
+          return;
+        }
+        resumes++;
+        sleep(wait, this.signal)
+          .then(() => this.retrying(subject, () => this.resumeBlob(subject, path, received), budget))
+          .then(
+            (next) => {
+              if (verifying.destroyed) {
+                void discard(next.res);
+                return;
+              }
+              attach(next.res, next.url, next.skip);
+            },
+            (err: unknown) => {
+              if (!verifying.destroyed) verifying.destroy(err instanceof Error ? err : new Error(String(err)));
+            },
+          );
+      });
+    };
+    attach(res, url, 0);
     return verifying;
+  }
+
+  /** GET the rest of a blob from byte `from`: a 206 must start there; a 200 (Range ignored) is skipped up to it. */
+  private async resumeBlob(subject: Subject, path: string, from: number): Promise<{ res: Response; url: URL; skip: number }> {
+    const { res, url } = await this.request(subject, path, 'GET', undefined, { range: `bytes=${from}-` });
+    if (res.status === 200) return { res, url, skip: from };
+    if (res.status === 206) {
+      const m = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
+      if (m && Number(m[1]) === from) return { res, url, skip: 0 };
+      await discard(res);
+      throw new VouchError('REGISTRY_ERROR', `blob ${subject.reference} of ${this.name(subject.repo)}: resumed download answered with range ${JSON.stringify(sanitizeLine(res.headers.get('content-range') ?? '').slice(0, 80))}, not from byte ${from}`);
+    }
+    throw await this.responseError(res, subject);
   }
 
   /** All tags of a repository, following `Link: <…>; rel="next"` pagination. */
@@ -218,9 +462,12 @@ export class RegistryClient {
     for (let page = 0; path !== undefined; page++) {
       if (page >= (opts.maxPages ?? 1000) || seen.has(path)) throw new VouchError('REGISTRY_ERROR', `${this.name(repo)}: tag list pagination does not end`);
       seen.add(path);
-      const { res, url } = await this.request(subject, path, 'GET', 'application/json');
-      if (res.status !== 200) throw await this.responseError(res, subject);
-      const body = await readLimited(res, 16 << 20, `${this.name(repo)}: tag list`, url);
+      const pagePath: string = path;
+      const { res, url, body } = await this.retrying(subject, async () => {
+        const r = await this.request(subject, pagePath, 'GET', 'application/json');
+        if (r.res.status !== 200) throw await this.responseError(r.res, subject);
+        return { ...r, body: await readLimited(r.res, 16 << 20, `${this.name(repo)}: tag list`, r.url) };
+      });
       let doc: { tags?: unknown };
       try {
         doc = JSON.parse(body.toString('utf8')) as { tags?: unknown };
@@ -253,15 +500,19 @@ export class RegistryClient {
     while (path !== undefined) {
       if (seen.size >= 100 || seen.has(path)) throw new VouchError('REGISTRY_ERROR', `${this.name(repo)}: referrers pagination does not end`);
       seen.add(path);
-      const { res, url } = await this.request(subject, path, 'GET', MediaType.OciIndex);
-      if (res.status === 404 && first) {
-        await discard(res);
-        return undefined;
-      }
-      if (res.status !== 200) throw await this.responseError(res, subject);
-      first = false;
       const what = `referrers of ${this.name(repo)}@${digest}`;
-      const body = await readLimited(res, MAX_MANIFEST_BYTES, what, url);
+      const page: string = path;
+      const { res, url, body } = await this.retrying(subject, async () => {
+        const r = await this.request(subject, page, 'GET', MediaType.OciIndex);
+        if (r.res.status === 404 && first) {
+          await discard(r.res);
+          return { ...r, body: undefined };
+        }
+        if (r.res.status !== 200) throw await this.responseError(r.res, subject);
+        return { ...r, body: await readLimited(r.res, MAX_MANIFEST_BYTES, what, r.url) };
+      });
+      if (body === undefined) return undefined;
+      first = false;
       const doc = parseJsonBytes(body, what, 'INVALID_MANIFEST', MAX_MANIFEST_BYTES) as { manifests?: unknown } | null;
       if (!Array.isArray(doc?.manifests)) throw new VouchError('INVALID_MANIFEST', `${what}: manifests is not an array`);
       doc.manifests.forEach((d, i) => manifests.push(validateDescriptor(d, what, `manifests[${i}]`)));
@@ -271,6 +522,156 @@ export class RegistryClient {
     // A registry that ignored the filter says so by not sending OCI-Filters-Applied.
     const result = opts.artifactType && !filtered ? manifests.filter((d) => d.artifactType === opts.artifactType) : manifests;
     return { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: result };
+  }
+
+  // ---- push ----
+
+  /** True when the repository already has the blob (HEAD 200). */
+  async hasBlob(repo: string, digest: string): Promise<boolean> {
+    checkRepo(repo);
+    parseDigest(digest, 'blob digest');
+    const subject: Subject = { repo, kind: 'blob', reference: digest };
+    // A read, so retried: distribution answers 500 to a HEAD while another client's upload of the same blob lands.
+    const { res } = await this.retrying(subject, async () => {
+      const r = await this.request(subject, `/v2/${repo}/blobs/${digest}`, 'HEAD', undefined, { push: true });
+      if (r.res.status !== 200 && r.res.status !== 404) throw await this.responseError(r.res, subject);
+      return r;
+    });
+    await discard(res);
+    return res.status === 200;
+  }
+
+  /**
+   * Upload a blob in one request (POST to open the upload, PUT with the bytes
+   * and the digest): attachments are small. Skipped when the blob is there.
+   * The PUT closes its upload session, so it is never sent again as it was: after
+   * a broken or stalled connection the upload starts over (HEAD first: the lost
+   * PUT may have landed). An unused session left behind is harmless (the registry expires it).
+   */
+  async pushBlob(repo: string, bytes: Buffer): Promise<{ digest: string; size: number }> {
+    const digest = digestOf(bytes);
+    const budget = this.budget();
+    for (;;) {
+      try {
+        if (await this.hasBlob(repo, digest)) return { digest, size: bytes.length };
+        await this.uploadBlobOnce(repo, digest, bytes);
+        return { digest, size: bytes.length };
+      } catch (e) {
+        const lost = e instanceof VouchError && e.code === 'NETWORK_ERROR' && isRetryableNetworkError(e.cause);
+        const wait = lost ? budget.next({}) : undefined;
+        if (wait === undefined) throw lost ? this.finalError(e, { repo, kind: 'upload', reference: digest }, budget) : e;
+        await sleep(wait, this.signal);
+      }
+    }
+  }
+
+  private async uploadBlobOnce(repo: string, digest: string, bytes: Buffer): Promise<void> {
+    const subject: Subject = { repo, kind: 'upload', reference: digest };
+    const { res, url } = await this.request(subject, `/v2/${repo}/blobs/uploads/`, 'POST', undefined, { push: true, idempotent: true });
+    if (res.status !== 202) throw await this.responseError(res, subject);
+    await discard(res);
+    const location = res.headers.get('location');
+    if (!location) throw new VouchError('REGISTRY_ERROR', `${this.name(repo)}: blob upload started without a Location`);
+    let target: URL;
+    try {
+      target = new URL(location, url);
+    } catch {
+      throw new VouchError('REGISTRY_ERROR', `${this.name(repo)}: blob upload Location is malformed`);
+    }
+    // The upload URL carries our Authorization: it must be the registry itself.
+    if (target.origin !== this.baseUrl.origin) throw new VouchError('REGISTRY_ERROR', `${this.name(repo)}: blob upload Location points to another host (${sanitizeLine(target.host)})`);
+    target.searchParams.set('digest', digest);
+    const put = await this.request(subject, target.pathname + target.search, 'PUT', undefined, { push: true, body: bytes, contentType: 'application/octet-stream' });
+    if (put.res.status !== 201) throw await this.responseError(put.res, subject);
+    await discard(put.res);
+  }
+
+  /** PUT a manifest (by tag or by its digest); the registry's Docker-Content-Digest must be the digest of our bytes. */
+  async putManifest(repo: string, reference: string, bytes: Buffer, mediaType: string): Promise<{ digest: string; size: number }> {
+    checkRepo(repo);
+    checkReference(reference);
+    const digest = digestOf(bytes);
+    if (isDigest(reference) && reference !== digest) throw new DigestMismatchError(`manifest for ${this.name(repo)}`, reference, digest);
+    const subject: Subject = { repo, kind: 'upload', reference };
+    let res: Response;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        ({ res } = await this.request(subject, `/v2/${repo}/manifests/${reference}`, 'PUT', undefined, { push: true, body: bytes, contentType: mediaType, idempotent: true }));
+      } catch (e) {
+        // A lost connection names what was being written.
+        throw this.finalError(e, subject, undefined);
+      }
+      if (res.status === 201 || res.status === 200) break;
+      const e = await this.responseError(res, subject);
+      // distribution rewrites a blob's link in place (truncate, then write) when another upload of the same blob lands:
+      // a manifest PUT that reads the link then is told the blob is unknown. A little later it is there.
+      if (attempt < MAX_BLOB_UNKNOWN_RETRIES && res.status === 400 && /MANIFEST_BLOB_UNKNOWN/.test(e.message)) {
+        await sleep(backoffDelay(attempt - 1, this.retry), this.signal);
+        continue;
+      }
+      throw e;
+    }
+    await discard(res);
+    const header = res.headers.get('docker-content-digest')?.trim();
+    if (header && header !== digest) throw new DigestMismatchError(`manifest ${this.name(repo)}:${reference} (Docker-Content-Digest)`, digest, header);
+    return { digest, size: bytes.length };
+  }
+
+  private budget(): RetryBudget {
+    return new RetryBudget(this.retry);
+  }
+
+  /**
+   * Runs one idempotent read (request, body and verification) until it
+   * succeeds or its budget is spent. Retried: connection failures and stalls,
+   * truncated bodies, 429/5xx (honouring Retry-After), a wrong Content-Length;
+   * wrong bytes get one fresh try. The final error is one line naming the
+   * manifest or blob and its repository, with the last failure.
+   */
+  private async retrying<T>(subject: Subject, op: () => Promise<T>, budget: RetryBudget = this.budget()): Promise<T> {
+    for (;;) {
+      try {
+        return await budgetEnd.run(budget.endsAt, op);
+      } catch (e) {
+        const t = transientOf(e);
+        const wait = t ? budget.next(t) : undefined;
+        if (wait === undefined) throw this.finalError(e, subject, t ? budget : undefined);
+        await sleep(wait, this.signal);
+      }
+    }
+  }
+
+  /** "blob sha256:… of reg/repo", "manifest reg/repo:tag", … */
+  private subjectName(subject: Subject): string {
+    const name = this.name(subject.repo);
+    const ref = subject.reference ?? '';
+    switch (subject.kind) {
+      case 'manifest':
+        return `manifest ${name}${isDigest(ref) ? '@' : ':'}${ref}`;
+      case 'blob':
+        return `blob ${ref} of ${name}`;
+      case 'referrers':
+        return `referrers of ${name}@${ref}`;
+      case 'tags':
+        return `tag list of ${name}`;
+      default:
+        return `upload of ${ref} to ${name}`;
+    }
+  }
+
+  private finalError(e: unknown, subject: Subject, budget: RetryBudget | undefined): unknown {
+    if (isAbortError(e)) return e;
+    // It names the registry, the repository and the token server already.
+    if (e instanceof TokenServerError) return e;
+    // Wrong bytes keep their type (callers and tests match on it); the message names the blob already.
+    if (e instanceof DigestMismatchError || (e instanceof SizeMismatchError && !budget)) return e;
+    const base = e instanceof VouchError ? e : networkError(e, this.baseUrl);
+    const ref = subject.reference ?? this.name(subject.repo);
+    const namesSubject = base.message.includes(ref) && base.message.includes(subject.repo);
+    if (!budget && namesSubject) return base;
+    if (!budget && base.code !== 'NETWORK_ERROR' && base.code !== 'REGISTRY_ERROR') return base;
+    const line = `${namesSubject ? '' : `${this.subjectName(subject)}: `}${base.message}${budget ? ` (gave up after ${budget.spent()})` : ''}`;
+    return new VouchError(base.code, line, { cause: e, exitCode: base.exitCode });
   }
 
   /** "127.0.0.1:5000/repo" for messages. */
@@ -335,12 +736,19 @@ export class RegistryClient {
    * A 401 teaches us the challenge (or tells us a cached token went stale);
    * one more try with fresh authorization, then the 401 is the answer.
    */
-  private async request(subject: Subject, path: string, method: 'GET' | 'HEAD', accept?: string): Promise<{ res: Response; url: URL }> {
-    const scope = `repository:${subject.repo}:pull`;
+  private async request(
+    subject: Subject,
+    path: string,
+    method: 'GET' | 'HEAD' | 'POST' | 'PUT',
+    accept?: string,
+    write: { push?: boolean; body?: Buffer; contentType?: string; range?: string; idempotent?: boolean } = {},
+  ): Promise<{ res: Response; url: URL }> {
+    const scope = `repository:${subject.repo}:${write.push ? 'pull,push' : 'pull'}`;
     const start = new URL(path, this.baseUrl);
     for (let round = 0; ; round++) {
       const auth = await this.authorization(scope, subject);
-      const { res, url } = await this.send(start, method, accept, auth);
+      // Blobs (layers, and configs or SBOMs that may be large) get a floor on their rate; other reads a deadline.
+      const { res, url } = await this.send(start, method, accept, auth, { ...write, streamed: subject.kind === 'blob' });
       if (res.status !== 401 || url.origin !== this.baseUrl.origin || round > 0) return { res, url };
       const challenge = pickChallenge(parseWwwAuthenticate(res.headers.get('www-authenticate') ?? ''));
       if (!challenge) return { res, url };
@@ -359,20 +767,41 @@ export class RegistryClient {
   }
 
   /** One request, redirects followed by hand so that Authorization stays on the registry's origin. */
-  private async send(start: URL, method: 'GET' | 'HEAD', accept: string | undefined, auth: string | undefined): Promise<{ res: Response; url: URL }> {
+  private async send(
+    start: URL,
+    method: 'GET' | 'HEAD' | 'POST' | 'PUT',
+    accept: string | undefined,
+    auth: string | undefined,
+    /** idempotent: a write that may be sent again after its answer was lost (see withRetries). */
+    write: { body?: Buffer; contentType?: string; range?: string; streamed?: boolean; idempotent?: boolean } = {},
+  ): Promise<{ res: Response; url: URL }> {
     let url = start;
     for (let hop = 0; hop <= this.maxRedirects; hop++) {
       const headers: Record<string, string> = { 'user-agent': this.userAgent };
       if (accept) headers['accept'] = accept;
+      if (write.range) headers['range'] = write.range;
+      if (write.contentType) headers['content-type'] = write.contentType;
       if (auth && url.origin === this.baseUrl.origin) headers['authorization'] = auth;
       const current = url;
-      const res = await withRetries(
-        () => fetch(current, { method, headers, redirect: 'manual', signal: this.signal ?? null }),
-        current,
-        this.retry,
-        this.signal,
-      );
-      if (!REDIRECT_STATUSES.has(res.status)) return { res, url: current };
+      const body = write.body ?? (method === 'POST' || method === 'PUT' ? Buffer.alloc(0) : undefined);
+      const init: RequestInit = { method, headers, redirect: 'manual', ...(body ? { body } : {}) };
+      // Reads are retried whole by `retrying` (the body and its digest included), and a silent server is dropped.
+      // Writes (small: attachments) have the stall timer too, counted from the request to the answer's headers; they
+      // are sent again on 429/5xx, and after a broken or stalled connection only when a second copy does no harm.
+      const end = budgetEnd.getStore();
+      const deadlineMs = end === undefined ? this.retry.totalMs : Math.min(this.retry.totalMs, Math.max(0, end - Date.now()) + this.retry.stallMs);
+      const res =
+        method === 'GET' || method === 'HEAD'
+          ? await fetchWithStallTimeout(
+              current,
+              init,
+              this.retry.stallMs,
+              this.signal,
+              write.streamed ? { bytesPerSec: this.retry.minRate, windowMs: this.retry.rateWindowMs } : { deadlineMs },
+            )
+          : await withRetries(() => fetchWithStallTimeout(current, init, this.retry.stallMs, this.signal), current, this.retry, this.signal, { idempotent: write.idempotent ?? false });
+      // Writes are not replayed to wherever a redirect points.
+      if (!REDIRECT_STATUSES.has(res.status) || method === 'POST' || method === 'PUT') return { res, url: current };
       const location = res.headers.get('location');
       await discard(res);
       if (!location) throw new VouchError('REGISTRY_ERROR', `${this.registry}: redirect (HTTP ${res.status}) without a Location`);
@@ -387,7 +816,7 @@ export class RegistryClient {
       }
       url = next;
     }
-    throw new VouchError('REGISTRY_ERROR', `${this.registry}: more than ${this.maxRedirects} redirects`);
+    throw new VouchError('REGISTRY_ERROR', `${this.registry}: more than ${this.maxRedirects} redirects (last to ${sanitizeLine(url.host)})`);
   }
 
   /** The registry's own error, from the JSON errors body: "CODE: message", sanitised and short. */
@@ -417,8 +846,15 @@ export class RegistryClient {
     return [...text.matchAll(/\b([A-Z][A-Z_]+[A-Z])\b/g)].map((m) => m[1]!);
   }
 
-  /** Maps a non-success response to the one-line error users see. */
+  /** Maps a non-success response to the one-line error users see; 429 and 5xx are marked worth another try. */
   private async responseError(res: Response, subject: Subject): Promise<VouchError> {
+    const e = await this.describeResponse(res, subject);
+    if (!isRetryableStatus(res.status)) return e;
+    const after = parseRetryAfter(res.headers.get('retry-after'));
+    return markTransient(e, after !== undefined ? { retryAfterMs: after } : {});
+  }
+
+  private async describeResponse(res: Response, subject: Subject): Promise<VouchError> {
     const detail = await this.registryErrorText(res);
     const name = this.name(subject.repo);
     const ref = subject.reference;
@@ -426,6 +862,7 @@ export class RegistryClient {
       subject.kind === 'manifest' ? `manifest ${ref && isDigest(ref) ? ref : `for tag ${JSON.stringify(ref)}`}`
       : subject.kind === 'blob' ? `blob ${ref}`
       : subject.kind === 'tags' ? 'tag list'
+      : subject.kind === 'upload' ? `upload of ${ref}`
       : `referrers of ${ref}`;
     const suffix = detail ? ` (registry says: ${detail})` : '';
     switch (res.status) {
@@ -452,13 +889,10 @@ export class RegistryClient {
         if (subject.kind === 'blob') return new VouchError('NOT_FOUND', `${name}: blob unknown: ${ref} not found${suffix}`);
         return new VouchError('NOT_FOUND', `${name}: ${target} not found${suffix}`);
       }
-      case 429: {
-        const after = parseRetryAfter(res.headers.get('retry-after'));
-        const when = after !== undefined ? `; the registry asks to retry in ${Math.ceil(after / 1000)}s` : '';
-        return new VouchError('REGISTRY_ERROR', `${name}: rate limited (HTTP 429) fetching ${target}${when}${suffix}`);
-      }
+      case 429:
+        return new VouchError('REGISTRY_ERROR', `${name}: rate limited (HTTP 429) fetching ${target}${retryAfterText(res)}${suffix}`);
       default:
-        return new VouchError('REGISTRY_ERROR', `${name}: HTTP ${res.status} fetching ${target}${suffix}`);
+        return new VouchError('REGISTRY_ERROR', `${name}: HTTP ${res.status} fetching ${target}${isRetryableStatus(res.status) ? retryAfterText(res) : ''}${suffix}`);
     }
   }
 }

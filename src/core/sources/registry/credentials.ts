@@ -10,7 +10,7 @@
  * Nothing here logs, and no message ever contains a secret.
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { LOCAL_FILE_LIMITS, LocalFileError, readLocalFile } from '../../util/local-file.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { sanitizeLine } from '../../util/sanitize.js';
@@ -223,9 +223,9 @@ export function dockerConfigCredentials(opts: DockerConfigOptions = {}): Credent
   return async (registry) => {
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = (await readLocalFile(path, { what: 'docker config', max: LOCAL_FILE_LIMITS.dockerConfig })).toString('utf8');
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
+      const code = (e as LocalFileError).reason;
       if (code === 'ENOENT') return { source: `no credentials for ${registry} (${shown} does not exist)` };
       return { source: `no credentials for ${registry}`, problem: `cannot read ${shown}: ${code ?? 'error'}` };
     }

@@ -67,7 +67,11 @@ export async function openRegistryImage(ref: DockerReference, opts: RegistryOpen
   const reference = ref.digest ?? ref.tag ?? 'latest';
   const display = `${ref.registry}/${repo}${ref.digest ? `@${ref.digest}` : `:${reference}`}`;
 
-  let fetched = await client.getManifest(repo, reference);
+  // A tag already resolved in this run is read by its pinned digest (verified against the bytes by the client).
+  const pinName = ref.digest ? undefined : `${ref.registry}/${repo}:${reference}`;
+  const pinned = pinName ? opts.pins?.get(pinName) : undefined;
+  let fetched = await client.getManifest(repo, pinned ?? reference);
+  if (pinName) opts.pins?.record(pinName, fetched.digest);
   let parsed = parseManifest(fetched.bytes, `manifest ${display}`, contentTypeHint(fetched.contentType));
   let picked: Image['index'];
   const want: Platform = opts.platform ?? defaultPlatform();
@@ -113,7 +117,10 @@ export async function openRegistryImage(ref: DockerReference, opts: RegistryOpen
     size: d.size,
     compression: compressionOfMediaType(d.mediaType),
     ...(d.annotations ? { annotations: d.annotations } : {}),
+    ...(d.urls?.length ? { urls: d.urls } : {}),
     open: () => client.openBlob(repo, d.digest, d.size),
+    remote: client.name(repo),
+    storedSize: () => client.blobSize(repo, d.digest),
   }));
 
   return {

@@ -1,0 +1,215 @@
+/**
+ * `vouch approve --session FILE --decision D [--rationale TEXT] [--key KEY |
+ * --keyless] [--out FILE]`: refuse (exit 1, naming each blocker) what the
+ * session does not support, build the statement, sign it, write the bundle,
+ * and verify the written file against the trust file before saying so.
+ */
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { approvalBlockers } from '../../core/approval/blockers.js';
+import { defaultAuthor } from './annotate.js';
+import { clearingAnnotations, exceptionLine, ForeignExceptionsError } from '../../core/approval/exceptions.js';
+import { defaultApprovalPath, keySigner, reviewerOfFile, trustedReviewerFor, writeVerifiedApproval } from '../../core/approval/approve.js';
+import { keyNeedsPassphrase } from '../../core/approval/key.js';
+import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, identityTokenFrom, type ApprovalSigner } from '../../core/approval/sign.js';
+import { indexCoverageLines } from '../../core/approval/statement.js';
+import { VouchError } from '../../core/errors.js';
+import { recheckSession } from '../../core/review/session.js';
+import { readSessionFile } from '../../core/review/store.js';
+import { DECISIONS, type Decision } from '../../core/review/types.js';
+import { loadTrustFile } from '../../core/trust/trust-file.js';
+import { sanitizeLine as s } from '../../core/util/sanitize.js';
+import { readPassphrase } from '../passphrase.js';
+import { collect } from '../options.js';
+import type { CliIo } from '../io.js';
+
+interface ApproveFlags {
+  session: string;
+  decision: string;
+  rationale?: string;
+  key?: string;
+  keyless?: boolean;
+  out?: string;
+  reviewer?: string;
+  acceptAnnotationsBy?: string;
+  trust?: string;
+  expires?: string;
+  rekorUrl?: string;
+  fulcioUrl?: string;
+  tsaUrl?: string;
+  identityToken?: string;
+  json?: boolean;
+  release?: string;
+  insecureRegistry?: string[];
+}
+
+function usage(msg: string): never {
+  throw new VouchError('USAGE', `approve: ${msg}`);
+}
+
+/** A duration from now in the trust file's maxAge grammar (90s, 15m, 12h, 30d, 2w), or an ISO date-time; never in the past. */
+function expiry(v: string, now: Date): Date {
+  const m = /^([1-9][0-9]{0,5})([smhdw])$/.exec(v);
+  if (m) return new Date(now.getTime() + Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w']);
+  const t = Date.parse(v);
+  if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}/.test(v)) usage(`--expires: ${JSON.stringify(v)} is neither a duration (90s, 15m, 12h, 30d, 2w) nor an ISO date`);
+  // An already-expired record would be signed only to be refused everywhere.
+  if (t <= now.getTime()) usage(`--expires: ${JSON.stringify(v)} is in the past`);
+  return new Date(t);
+}
+
+/** The identities Fulcio may certify for this token: its email, its subject, a GitHub workflow's URI. */
+function tokenIdentity(token: string): { issuer: string; subjects: string[] } {
+  try {
+    const c = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: string; email?: string; sub?: string; job_workflow_ref?: string };
+    const subjects = [c.email, c.sub, c.job_workflow_ref ? `https://github.com/${c.job_workflow_ref}` : undefined].filter((x): x is string => typeof x === 'string');
+    return { issuer: String(c.iss ?? ''), subjects };
+  } catch {
+    return { issuer: '', subjects: [] };
+  }
+}
+
+function tokenSubject(token: string): string {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { email?: string; sub?: string };
+    return claims.email ?? claims.sub ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number> {
+  if (!(DECISIONS as readonly string[]).includes(flags.decision)) usage(`--decision: ${JSON.stringify(flags.decision)} is not one of ${DECISIONS.join(', ')}`);
+  const decision = flags.decision as Decision;
+  if (!!flags.key === !!flags.keyless) usage('give --key KEY or --keyless');
+  const file = await readSessionFile(flags.session);
+  // The session file is only as trustworthy as the place it is pushed to: sign what a fresh run on the
+  // pinned digests says (checks, chain, inventory, policy and trust digests), never the file's own claims.
+  const recheck = await recheckSession(file, { ...(flags.release ? { releasePath: flags.release } : {}), ...(flags.insecureRegistry?.length ? { insecureRegistries: flags.insecureRegistry } : {}) });
+  if (recheck.mismatches.length) {
+    io.err(`vouch: ${decision} refused: ${s(resolve(flags.session))} does not match a fresh run of its automated part on the pinned images (the file is stale or was edited): ${recheck.mismatches.length} difference(s)\n`);
+    for (const m of recheck.mismatches) io.err(`  differs: ${s(m)}\n`);
+    io.err(`  refresh it with: vouch session init --release ${s(recheck.release.path)} --out ${s(resolve(flags.session))} (annotations are kept), review the results, then approve\n`);
+    if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, mismatches: recheck.mismatches }, null, 2)}\n`);
+    return 1;
+  }
+  const session = recheck.session;
+  const trust = await loadTrustFile(flags.trust ?? recheck.release.trust);
+  if (trust.reviewers.length === 0) throw new VouchError('INVALID_TRUST_FILE', `${trust.path}: reviewers: none listed; an approval must be signed by a trusted reviewer`);
+
+  const blockers = approvalBlockers(session, decision);
+  if (blockers.length) {
+    io.err(`vouch: ${decision} refused: ${blockers.length} blocker(s)\n`);
+    for (const b of blockers) io.err(`  blocker: ${s(b)}\n`);
+    if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, blockers }, null, 2)}\n`);
+    return 1;
+  }
+
+  // The exceptions this decision signs, with their authors (the session file is not trusted input; see writeVerifiedApproval).
+  // Besides the reviewer's trusted name: what `vouch annotate` writes as this user's name.
+  const accepted = [defaultAuthor(), ...(flags.acceptAnnotationsBy ?? '').split(',').map((x) => x.trim()).filter(Boolean)];
+  const exceptions = clearingAnnotations(session, decision);
+  const now = new Date();
+  const expiresAt = flags.expires ? expiry(flags.expires, now) : undefined;
+  let signer: ApprovalSigner;
+  let identity: string;
+  let trustedAs: string | null;
+  if (flags.key) {
+    // Asked only for an encrypted key that exists (a missing file is one line naming it, with no prompt first).
+    const passphrase = (await keyNeedsPassphrase(flags.key)) ? await readPassphrase(`approve: ${resolve(flags.key)}`) : '';
+    ({ signer, identity, trustedAs } = await keySigner(flags.key, passphrase, trust)); // a wrong passphrase fails here, before anything is written
+  } else {
+    const token = await identityTokenFrom(flags.identityToken);
+    signer = { kind: 'keyless', fulcioUrl: flags.fulcioUrl ?? DEFAULT_FULCIO_URL, rekorUrl: flags.rekorUrl ?? DEFAULT_REKOR_URL, identityToken: token, ...(flags.tsaUrl ? { tsaUrl: flags.tsaUrl } : {}) };
+    identity = tokenSubject(token);
+    trustedAs = trustedReviewerFor(trust, tokenIdentity(token));
+  }
+  // The record and its file name carry the trusted reviewer the signing identity is, never the OS user:
+  // two reviewers on one account must not replace each other's approval.
+  if (trustedAs && flags.reviewer && flags.reviewer !== trustedAs) usage(`--reviewer: ${JSON.stringify(flags.reviewer)}, but ${s(identity)} is trusted as reviewer ${JSON.stringify(trustedAs)} in ${trust.path}`);
+  if (!trustedAs && !flags.reviewer) {
+    io.err(`vouch: refused: ${s(identity)} matches no reviewer in ${trust.path}; add it there, or give --reviewer NAME for an untrusted self-review (it will not verify)\n`);
+    if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, refused: 'UNTRUSTED_SIGNER', identity, trust: trust.path }, null, 2)}\n`);
+    return 1;
+  }
+  // (Keyless: Fulcio may certify an identity the token does not show; the verification below has the last word.)
+  if (!trustedAs && flags.key && trust.reviewers.some((r) => r.name === flags.reviewer)) usage(`--reviewer: ${JSON.stringify(flags.reviewer)} is a trusted reviewer in ${trust.path} with another key or identity than ${s(identity)}`);
+  if (!trustedAs) io.err(`vouch: warning: ${s(identity)} is not a reviewer in ${trust.path}: this approval will not verify\n`);
+  const name = trustedAs ?? flags.reviewer!;
+  const out = flags.out ? resolve(flags.out) : defaultApprovalPath(flags.session, session, name);
+  const shown = flags.out ?? out;
+  // Checked before signing: a keyless signature costs a certificate and a log entry.
+  if (!(await stat(dirname(out)).then((d) => d.isDirectory(), () => false))) usage(`cannot write ${shown}: no such directory`);
+  if (await stat(out).then(() => true, () => false)) {
+    const holder = await reviewerOfFile(out);
+    if (holder !== name || !trustedAs) {
+      io.err(`vouch: refused: ${shown} already holds ${holder === null ? 'a file that is not an approval record' : `the approval of reviewer ${JSON.stringify(s(holder))}`}; choose another --out (nothing written)\n`);
+      if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, refused: 'OTHER_REVIEWERS_FILE', approval: out, holder }, null, 2)}\n`);
+      return 1;
+    }
+  }
+  let result;
+  try {
+    result = await writeVerifiedApproval({ session, decision, rationale: flags.rationale ?? '', reviewer: { name, identity }, trusted: trustedAs !== null, signer, trust, out, now, acceptAnnotationsBy: accepted, ...(expiresAt ? { expiresAt } : {}), ...(flags.key && flags.rekorUrl ? { rekorUrl: flags.rekorUrl } : {}) });
+  } catch (e) {
+    if (e instanceof ForeignExceptionsError) {
+      io.err(`vouch: ${decision} ${s(e.message)}\n`);
+      for (const x of e.exceptions) io.err(`  annotation: ${s(exceptionLine(x))}\n`);
+      if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, refused: 'ANNOTATIONS_BY_OTHERS', reviewer: name, annotations: e.exceptions }, null, 2)}\n`);
+      return 1;
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') usage(`cannot write ${shown}: no such directory`);
+    if (code) throw new VouchError('USAGE', `cannot write ${shown}: ${code}`);
+    throw e;
+  }
+  const { statement, check } = result;
+  if (!result.written) {
+    const why = check.verified ? `signed by ${s(check.identity ?? '')}, trusted as reviewer ${s(check.reviewer ?? '')}, not ${s(name)}` : `${s(check.message)} (${check.code})`;
+    io.err(`vouch: the signed approval does not verify against ${trust.path}: ${why}; nothing written\n`);
+    return 1;
+  }
+  if (!check.verified) {
+    // Asked for explicitly (--reviewer with an unlisted key): written, and said plainly that it will not verify.
+    io.err(`vouch: untrusted self-review written to ${out}: it does not verify against ${trust.path} (${check.code})\n`);
+    if (flags.json) io.out(`${JSON.stringify({ ok: true, decision, approval: out, reviewer: name, verified: false }, null, 2)}\n`);
+    else io.out(`${decision}: ${s(session.release.name)} ${s(session.release.version)}\napproval  ${out} (untrusted self-review: will not verify)\n`);
+    return 0;
+  }
+  const ok = check;
+  if (flags.json) io.out(`${JSON.stringify({ ok: true, decision, approval: out, reviewer: ok.reviewer, identity: ok.identity, subjects: statement.subject, exceptions }, null, 2)}\n`);
+  else {
+    io.out(`${decision}: ${s(session.release.name)} ${s(session.release.version)}\n`);
+    io.out(`approval  ${s(out)}\n`);
+    io.out(`checked   results recomputed on ${statement.subject.length} pinned digest(s) under policy ${session.policy.digest}, trust ${s(trust.path)}\n`);
+    io.out(`verified  signed by ${s(ok.identity ?? '')}, trusted as reviewer ${s(ok.reviewer ?? '')}${ok.logged ? ', logged' : ''}\n`);
+    for (const line of indexCoverageLines(session)) io.out(`platforms ${s(line)}\n`);
+    for (const x of exceptions) io.out(`exception ${s(exceptionLine(x))}\n`);
+  }
+  return 0;
+}
+
+export function registerApprove(program: Command, io: CliIo): void {
+  program
+    .command('approve')
+    .description('sign the decision on a review session as an approval record (in-toto statement, DSSE, Sigstore bundle v0.3)')
+    .requiredOption('--session <file>', 'session file')
+    .requiredOption('--decision <d>', DECISIONS.join(', '))
+    .option('--rationale <text>', 'why')
+    .option('--key <file>', 'sign with this private key (vouch key generate); passphrase from VOUCH_KEY_PASSWORD or a prompt')
+    .option('--keyless', 'sign keylessly: Fulcio certificate for your OIDC identity, Rekor entry')
+    .option('--out <file>', 'the approval file (default: <name>-<version>.<reviewer>.sigstore.json next to the session)')
+    .option('--reviewer <name>', 'the reviewer name: must match the trusted reviewer of your key/identity (the default); for a key the trust file does not list, an untrusted self-review that will not verify')
+    .option('--accept-annotations-by <names>', "comma-separated authors besides you whose accepted-risk / false-positive annotations this decision may rely on (default: yours only; the session file is not trusted input)")
+    .option('--trust <file>', "trust file to verify the result with (default: the session's)")
+    .option('--expires <when>', 'expiry: a duration from now (90s, 15m, 12h, 30d, 2w) or a future ISO date')
+    .option('--rekor-url <url>', `Rekor for keyless signing (default ${DEFAULT_REKOR_URL}); with --key, also log the approval there`)
+    .option('--fulcio-url <url>', `Fulcio (default ${DEFAULT_FULCIO_URL})`)
+    .option('--tsa-url <url>', 'an RFC 3161 timestamp authority to add a timestamp (keyless)')
+    .option('--identity-token <jwt>', 'OIDC token (default: $SIGSTORE_ID_TOKEN, else GitHub Actions)')
+    .option('--release <file>', "the release file whose images, policy and trust the results are recomputed with (default: the session's)")
+    .option('--insecure-registry <host>', 'allow plain HTTP to this registry (repeatable); loopback is always allowed', collect)
+    .option('--json', 'print one JSON object')
+    .action(async (flags: ApproveFlags) => io.setExitCode(await runApprove(flags, io)));
+}

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { VouchError } from '../../core/errors.js';
+import { sanitizeLine } from '../../core/util/sanitize.js';
+import { checkPreference, isKnownPreference, openPreferences, PREFERENCE_KEYS, storedKeyOverrides, type Preferences } from '../../tui/preferences.js';
+import type { CliIo } from '../io.js';
+import { REBINDABLE } from '../../tui/keys.js';
+
+const unknownKey = (key: string): VouchError => new VouchError('USAGE', `config: unknown key ${JSON.stringify(key)} (known: ${PREFERENCE_KEYS.join(', ')}, keys.<action>)`);
+
+/** `vouch config get|set|unset|list`: the reviewer's preferences (conf store, mode 0600). */
+export function registerConfig(program: Command, io: CliIo): void {
+  const config = program.command('config').description('reviewer preferences: reviewer.name, reviewer.email, signing.key, theme, keys.<action> (key overrides)');
+  const get = (key: string): string | undefined => openPreferences().get(key as keyof Preferences) as unknown as string | undefined;
+  config
+    .command('get')
+    .argument('<key>', `${PREFERENCE_KEYS.join(' | ')} | keys.<action>`)
+    .option('--json', 'print JSON')
+    .action((key: string, flags: { json?: boolean }) => {
+      if (!isKnownPreference(key)) throw unknownKey(key);
+      const v = get(key);
+      if (flags.json) io.out(`${JSON.stringify(v ?? null)}\n`);
+      else if (v === undefined) io.setExitCode(1);
+      else io.out(`${sanitizeLine(v)}\n`);
+    });
+  config
+    .command('set')
+    .argument('<key>', `${PREFERENCE_KEYS.join(' | ')} | keys.<action> (e.g. keys.down "Down n")`)
+    .argument('<value>')
+    .action((key: string, value: string) => {
+      const p = openPreferences();
+      checkPreference(key, value, storedKeyOverrides(p));
+      p.set(key as keyof Preferences, value as never);
+    });
+  config
+    .command('unset')
+    .argument('<key>', `${PREFERENCE_KEYS.join(' | ')} | keys.<action>`)
+    .action((key: string) => {
+      if (!isKnownPreference(key)) throw unknownKey(key);
+      openPreferences().delete(key as keyof Preferences);
+    });
+  config
+    .command('list')
+    .option('--json', 'print JSON')
+    .action((flags: { json?: boolean }) => {
+      const p = openPreferences();
+      const all: Record<string, string | null> = Object.fromEntries(PREFERENCE_KEYS.map((k) => [k, (p.get(k as keyof Preferences) as unknown as string | undefined) ?? null]));
+      for (const [action, v] of Object.entries(storedKeyOverrides(p))) all[`keys.${action}`] = String(v);
+      if (flags.json) io.out(`${JSON.stringify({ path: p.path, ...all }, null, 2)}\n`);
+      else io.out(`${Object.keys(all).map((k) => `${k.padEnd(15)} ${all[k] === null ? '(unset)' : sanitizeLine(all[k]!)}`).join('\n')}\n# keys.<action> rebinds one of: ${REBINDABLE.join(' ')}\n# ${p.path}\n`);
+    });
+}
