@@ -156,6 +156,38 @@ describe('vouch attach: referrer + cosign .att in a real registry; vouch chain l
     ]);
   });
 
+  test('attack: our referrer and .att layer digests planted with a wrong artifactType / mediaType are replaced, not taken for "already attached"', async (t) => {
+    if (!plain) return void (inCI() ? assert.fail('registry needed under CI') : t.skip('docker-registry not installed'));
+    const h = plain.host;
+    const repo = `${NS}/preempt`;
+    const img = await pushImage(h, repo, 'v1', { seed: 'preempt' });
+    const file = join(dir, 'preempt.sigstore.json');
+    await writeFile(file, JSON.stringify(keyApproval(alice, approvalStatement([img.digest]))));
+    const first = await attachApproval(file, `${h}/${repo}:v1`);
+    // The approval file is public and attach is deterministic, so an attacker can compute both digests and list
+    // them first (or rewrite the lists afterwards) with descriptors that cosign, Kyverno and OCI clients filter out.
+    const client = new RegistryClient(h, { credentials: anonymousCredentials() });
+    const json = (o: unknown): Buffer => Buffer.from(JSON.stringify(o));
+    const index = JSON.parse((await client.getManifest(repo, first.referrer.tag!)).bytes.toString()) as { manifests: Array<Record<string, unknown>> };
+    const decoy = { ...index.manifests[0]!, artifactType: 'application/x-decoy', annotations: {} };
+    await client.putManifest(repo, first.referrer.tag!, json({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [decoy] }), MediaType.OciIndex);
+    const att = JSON.parse((await client.getManifest(repo, first.cosign.tag)).bytes.toString()) as { layers: Array<Record<string, unknown>> };
+    att.layers = [{ ...att.layers[0]!, mediaType: 'application/octet-stream', annotations: {} }];
+    await client.putManifest(repo, first.cosign.tag, json(att), MediaType.OciManifest);
+
+    const r = await attachApproval(file, `${h}/${repo}:v1`);
+    assert.equal(r.referrer.alreadyListed, false, 'a decoy with our digest is not our referrer');
+    assert.equal(r.cosign.alreadyPresent, false, 'a decoy layer with our digest is not our attestation');
+    const fixed = JSON.parse((await client.getManifest(repo, first.referrer.tag!)).bytes.toString()) as { manifests: Array<{ digest: string; artifactType?: string }> };
+    assert.deepEqual(fixed.manifests.map((d) => [d.digest, d.artifactType]), [[first.referrer.digest, BUNDLE_V03_MEDIA_TYPE]], 'the decoy is replaced, not listed beside ours');
+    const fixedAtt = JSON.parse((await client.getManifest(repo, first.cosign.tag)).bytes.toString()) as { layers: Array<{ mediaType: string; annotations?: Record<string, string> }> };
+    assert.deepEqual(fixedAtt.layers.map((l) => [l.mediaType, l.annotations?.predicateType]), [['application/vnd.dsse.envelope.v1+json', APPROVAL_PREDICATE_TYPE]]);
+    // And the repaired lists stay put: a third attach has nothing to do.
+    const again = await attachApproval(file, `${h}/${repo}:v1`);
+    assert.equal(again.referrer.alreadyListed, true);
+    assert.equal(again.cosign.alreadyPresent, true);
+  });
+
   test('an approval that does not name the image, or is not a bundle, is refused before anything is pushed (exit 2)', async (t) => {
     if (!plain) return void (inCI() ? assert.fail('registry needed under CI') : t.skip('docker-registry not installed'));
     const h = plain.host;

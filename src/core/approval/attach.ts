@@ -22,6 +22,7 @@ import { sleep } from '../sources/registry/http.js';
 import { CosignAnnotation, CosignMediaType, digestTag } from '../trust/attachments.js';
 import { sanitizeLine } from '../util/sanitize.js';
 import { readLocalFile } from '../util/local-file.js';
+import { canonicalJson } from '../util/canonical-json.js';
 
 export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const MAX_BUNDLE_BYTES = 8 << 20;
@@ -260,14 +261,18 @@ class TagList {
     for (;;) {
       const t0 = Date.now();
       const cur = await manifestByTag(this.client, this.repo, this.tag);
-      const listed = cur ? this.io.entriesOf(cur.bytes) : [];
+      const all = cur ? this.io.entriesOf(cur.bytes) : [];
+      // An entry with our digest but another descriptor (artifactType, mediaType, annotations) is a decoy that
+      // readers filtering on those fields skip: it is replaced by ours, never taken for ours.
+      const listed = all.filter((d) => d.digest !== this.ours.digest || sameDescriptor(d, this.ours));
+      const decoys = all.length - listed.length;
+      this.seen.set(this.ours.digest, this.ours);
       for (const d of listed) if (!this.seen.has(d.digest)) this.seen.set(d.digest, d);
-      if (!this.read) this.alreadyListed = listed.some((d) => d.digest === this.ours.digest);
+      if (!this.read) this.alreadyListed = decoys === 0 && listed.some((d) => d.digest === this.ours.digest);
       this.read = true;
-      if (!this.seen.has(this.ours.digest)) this.seen.set(this.ours.digest, this.ours);
       const have = new Set(listed.map((d) => d.digest));
       const missing = [...this.seen.values()].filter((d) => !have.has(d.digest));
-      if (missing.length === 0 && cur) {
+      if (missing.length === 0 && decoys === 0 && cur) {
         this.digest = cur.digest;
         this.entries = listed;
         return;
@@ -304,6 +309,11 @@ async function settle(lists: TagList[]): Promise<void> {
     if (now === writes) return;
     writes = now;
   }
+}
+
+/** Two descriptors say the same to a reader: every field compared, annotations by key. */
+function sameDescriptor(a: Descriptor, b: Descriptor): boolean {
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 /** Between `ms` / 2 and `ms`: writers that collided do not come back in step. */

@@ -19,6 +19,7 @@ import { loadApprovals, verifyApprovalSignature } from '../approval/verify.js';
 import { sanitizeLine } from '../util/sanitize.js';
 import { loadReleaseFile, type ReleaseFile } from './release.js';
 import { SESSION_VERSION, type EvidenceItem, type ReviewSession, type SessionImage } from './types.js';
+import { canonicalJson } from '../util/canonical-json.js';
 
 export interface SessionInitOptions {
   cache?: ContentCache;
@@ -272,10 +273,8 @@ export interface SessionRecheck {
   mismatches: string[];
 }
 
+const canonical = canonicalJson;
 /** Arrays whose order carries no meaning compare sorted. */
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x));
-}
 const sortedCanonical = (xs: readonly unknown[]): string => canonical(xs.map(canonical).sort());
 
 /**
