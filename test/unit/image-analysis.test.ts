@@ -7,6 +7,7 @@ import { openDockerArchive } from '../../src/core/sources/archive.js';
 import { analyzeImage, layerWalks } from '../../src/core/layers/image-analysis.js';
 import { ContentCache } from '../../src/core/cache/cache.js';
 import type { Image, Layer } from '../../src/core/sources/image.js';
+import { analysisLimits } from '../../src/core/layers/walk.js';
 
 const diveTar = join(import.meta.dirname, '../fixtures/dive/test-docker-image.tar');
 
@@ -104,5 +105,28 @@ test('a cache hit recomputes what depends on how the image was reached (index, i
   } finally {
     await base.close();
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a manifest that lists one layer many times walks it once; the repeats share the walk and are charged to the image budget', async () => {
+  const base = await openDockerArchive(diveTar, {}, {});
+  try {
+    const one = counting(base).image.layers[1]!;
+    let opens = 0;
+    const layer: Layer = { ...one, open: () => (opens++, one.open()) };
+    // A hostile layout can name one blob hundreds of times for the price of a few bytes of manifest each.
+    const repeated = Object.assign(Object.create(Object.getPrototypeOf(base) as object) as Image, base, { layers: Array.from({ length: 60 }, () => layer) });
+    const walks = await layerWalks(repeated, { noCache: true });
+    assert.equal(opens, 1, 'one blob, one pass');
+    assert.equal(walks.length, 60);
+    assert.ok(walks.every((w) => w === walks[0]));
+    // Merging 60 copies still costs 60 × its entries: the entries budget sees each one.
+    const per = walks[0]!.entries.length;
+    await assert.rejects(
+      layerWalks(repeated, { noCache: true, limits: { ...analysisLimits(), imageEntries: per * 10 } }),
+      (e: Error) => /layer 11 of 60/.test(e.message) && /entries/.test(e.message),
+    );
+  } finally {
+    await base.close();
   }
 });

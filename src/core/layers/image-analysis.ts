@@ -270,7 +270,18 @@ async function walkAll(layers: readonly Layer[], cache: ContentCache | undefined
   // Shared by the walks: a bomb spread over many layers is stopped by the image's totals (bytes; entries, which
   // cached walks hold in memory too, so a run after a partly cached one cannot get past it).
   const imageBudget = { left: limits.imageBytes, limit: limits.imageBytes, entriesLeft: limits.imageEntries, entriesLimit: limits.imageEntries, nameBytesLeft: limits.nameBytes, nameBytesLimit: limits.nameBytes };
+  // A manifest may list one blob many times (a 30 KB layout naming one bomb layer 100 times): each distinct
+  // layer is walked once, and its repeats share that walk, still charged to the image's entry and name budgets.
+  const firstOf = new Map<string, number>();
+  const repeats: Array<[number, number]> = [];
   for (let i = 0; i < layers.length; i++) {
+    const key = `${layers[i]!.digest} ${layers[i]!.diffId}`;
+    const first = firstOf.get(key);
+    if (first !== undefined) {
+      repeats.push([i, first]);
+      continue;
+    }
+    firstOf.set(key, i);
     const hit = cache ? await cache.getJson<CompactWalk>(WALK_NS, layers[i]!.digest) : undefined;
     if (hit && hit.diffId === layers[i]!.diffId && hit.catalog?.version === CATALOG_VERSION) {
       out[i] = fromCompact(layers[i]!.digest, hit);
@@ -341,6 +352,17 @@ async function walkAll(layers: readonly Layer[], cache: ContentCache | undefined
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
+  for (const [i, first] of repeats) {
+    out[i] = out[first]!;
+    catalogs[i] = catalogs[first]!;
+    imageBudget.entriesLeft -= out[i]!.entries.length;
+    if (imageBudget.entriesLeft < 0) throw imageEntriesExceeded(`layer ${i + 1} of ${layers.length} ${layers[i]!.digest}`, limits.imageEntries);
+    imageBudget.nameBytesLeft -= walkNameBytes(out[i]!);
+    if (imageBudget.nameBytesLeft < 0) throw imageNameBytesExceeded(`layer ${i + 1} of ${layers.length} ${layers[i]!.digest}`, limits.nameBytes);
+    progress.layersDone++;
+    progress.bytesDone += Math.max(0, layers[i]!.size);
+  }
+  if (repeats.length > 0) opts.onProgress?.({ ...progress });
   return { walks: out, catalogs };
 }
 
