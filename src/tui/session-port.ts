@@ -53,6 +53,8 @@ export interface ApproveRequest {
   rationale: string;
   /** The signing key's passphrase as the reviewer typed it (after a result asked for it). */
   passphrase?: string;
+  /** Authors besides the reviewer whose exceptions the reviewer read and accepted (after a result listed them). */
+  acceptAnnotationsBy?: string[];
 }
 
 export interface ApproveResult {
@@ -64,6 +66,8 @@ export interface ApproveResult {
   blockers: Blocker[];
   /** Set when signing needs the key's passphrase (none known, or `wrong`: the one given does not open the key): ask, then approve again with it. */
   passphrase?: { key: string; wrong: boolean };
+  /** Set when the decision relies on exceptions written by others (listed in `blockers`): show them, and approve again with `acceptAnnotationsBy` only if the reviewer accepts them. */
+  foreign?: { authors: string[] };
 }
 
 /** The last decision signed for this session (the record beside the session file), as Overview shows it. */

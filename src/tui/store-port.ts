@@ -188,9 +188,17 @@ export class StoreSessionPort implements SessionPort {
     const out = defaultApprovalPath(this.path, session, trustedAs);
     if (existsSync(out) && (await reviewerOfFile(out)) !== trustedAs) return refused(`refused: ${out} already holds another reviewer's approval (or is not one); nothing written`);
     // Exceptions written by someone else (the session file is not trusted input): listed, not signed; vouch approve --accept-annotations-by signs them.
-    const foreign = exceptionsByOthers(session, decision, trustedAs, [this.o.author]);
-    if (foreign.length) return refused(`refused: ${foreign.length} exception(s) written by others (${[...new Set(foreign.map((x) => s(x.author)))].join(', ')}), not by you (${s(this.o.author)}); to sign them: vouch approve --accept-annotations-by NAMES; nothing written`, foreign.map((x) => ({ kind: 'foreign-exception' as const, message: s(exceptionLine(x)) })));
-    const written = await writeVerifiedApproval({ session, decision, rationale: req.rationale, reviewer: { name: trustedAs, identity }, trusted: true, signer, trust, out, acceptAnnotationsBy: [this.o.author] });
+    // The screen shows them and asks again with the authors the reviewer accepted (as --accept-annotations-by does).
+    const accepted = [this.o.author, ...(req.acceptAnnotationsBy ?? [])];
+    const foreign = exceptionsByOthers(session, decision, trustedAs, accepted);
+    if (foreign.length) {
+      const authors = [...new Set(foreign.map((x) => x.author))];
+      return {
+        ...refused(`refused: ${foreign.length} exception(s) written by others (${authors.map(s).join(', ')}), not by you (${s(this.o.author)}); nothing written`, foreign.map((x) => ({ kind: 'foreign-exception' as const, message: s(exceptionLine(x)) }))),
+        foreign: { authors },
+      };
+    }
+    const written = await writeVerifiedApproval({ session, decision, rationale: req.rationale, reviewer: { name: trustedAs, identity }, trusted: true, signer, trust, out, acceptAnnotationsBy: accepted });
     if (!written.written) return refused(`the signed approval does not verify against ${trust.path}: ${s(written.check.message)} (${written.check.code}); nothing written`);
     // What `vouch verify APPROVAL --image NAME@DIGEST --trust FILE` says for each image.
     const loaded = await loadApprovals([out]);

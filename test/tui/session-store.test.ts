@@ -176,6 +176,41 @@ test('Approve: refused with blockers (nothing written); with accepted risks, sig
   }
 });
 
+test('Approve: exceptions written by someone else are listed with their author; Enter does not accept them, y signs them', async () => {
+  const { path, writer, port } = await session();
+  try {
+    // Another person's accepted risks (the session file is not trusted input: anyone who can write it can add these).
+    const other = new StoreSessionPort({ writer, model, author: 'Olga Other <olga@example.com>', signingKey: null, releasePath: demo.releaseFile });
+    for (const im of model.images) {
+      for (const r of im.checks) {
+        if (r.status === 'fail' && ['high', 'critical'].includes(r.severity)) await other.annotate({ image: im.name, kind: 'check', value: resultId(r) }, { disposition: 'accepted-risk', text: 'olga says fine' });
+      }
+    }
+    const t = await open({ model, port, height: 40 });
+    let f = await t.press('8');
+    f = await waitFor(t, /approved-with-exceptions +allowed/);
+    f = await t.press(KEY.down, KEY.enter);
+    await t.type('relying on olga');
+    await t.press(KEY.enter, KEY.enter);
+    f = await waitFor(t, /relies on 6 exception\(s\) written by others/);
+    assert.match(f, /accepted-risk .* by "Olga Other <olga@example.com>" on api/);
+    assert.match(f, /y accepts the exceptions of "Olga Other <olga@example.com>"/);
+    const approval = join(path, '..', `shop-2.4.0.${DEMO_REVIEWER}.sigstore.json`);
+    f = await t.press(KEY.enter);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(existsSync(approval), false, 'Enter is not an acceptance');
+    assert.match(t.frame(), /y accepts the exceptions/);
+    await t.press('y');
+    f = await waitFor(t, /✔ approved-with-exceptions signed/);
+    assert.match(f, /vouch verify: ok for api, worker/);
+    const record = JSON.parse(Buffer.from(JSON.parse((await import('node:fs')).readFileSync(approval, 'utf8')).dsseEnvelope.payload, 'base64').toString()) as { predicate: { findings: Array<{ author?: string; disposition?: string }> } };
+    assert.ok(JSON.stringify(record.predicate).includes('Olga Other'), 'the record names who wrote the exceptions it signs');
+    t.unmount();
+  } finally {
+    await writer.close();
+  }
+});
+
 /** Approve works through a recheck and a signature: wait for its frame rather than a fixed time. */
 async function waitFor(t: Awaited<ReturnType<typeof open>>, re: RegExp, ms = 60_000): Promise<string> {
   const t0 = Date.now();

@@ -94,6 +94,7 @@ export const APPROVAL_SCHEMA = {
               severity: NSTR,
               disposition: { enum: ['open', 'must-fix', 'accepted-risk', 'false-positive', 'note'] },
               text: STR,
+              author: STR,
             },
           },
         },

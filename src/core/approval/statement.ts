@@ -32,6 +32,8 @@ export interface ApprovalFinding {
   /** For check results: the disposition an annotation gave it, or `open`. */
   disposition: string;
   text: string;
+  /** Who wrote the annotation (for a check result: the one whose annotation decided its disposition); absent when nobody did. */
+  author?: string;
 }
 
 export interface ApprovalPredicate {
@@ -102,12 +104,13 @@ export function sessionFindings(session: ReviewSession): ApprovalFinding[] {
       const notes = annotationsOnResult(live, im.key, r);
       // The strongest word wins: must-fix over accepted-risk over false-positive over note.
       const order = ['must-fix', 'accepted-risk', 'false-positive', 'note'];
-      const d = notes.map((n) => n.disposition).sort((a, b) => order.indexOf(a) - order.indexOf(b))[0];
-      out.push({ source: 'check', image: im.key, id: r.id, subject: r.subject, severity: r.severity, disposition: d && d !== 'note' ? d : 'open', text: r.message });
+      const decider = [...notes].sort((a, b) => order.indexOf(a.disposition) - order.indexOf(b.disposition))[0];
+      const d = decider && decider.disposition !== 'note' ? decider : undefined;
+      out.push({ source: 'check', image: im.key, id: r.id, subject: r.subject, severity: r.severity, disposition: d ? d.disposition : 'open', text: r.message, ...(d ? { author: d.author } : {}) });
     }
   }
   for (const a of live) {
-    out.push({ source: 'annotation', image: a.subject.image, id: a.id, subject: annotationSubjectKey(a.subject), severity: a.severity, disposition: a.disposition, text: a.text });
+    out.push({ source: 'annotation', image: a.subject.image, id: a.id, subject: annotationSubjectKey(a.subject), severity: a.severity, disposition: a.disposition, text: a.text, author: a.author });
   }
   return out;
 }

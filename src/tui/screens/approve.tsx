@@ -18,6 +18,8 @@ type Step =
   | { kind: 'confirm'; decision: Decision; rationale: string }
   /** The signing key is encrypted and no passphrase is known: a masked input; `error` after a wrong one, `attempt` clears the input. */
   | { kind: 'passphrase'; decision: Decision; rationale: string; key: string; error: string | null; attempt: number }
+  /** The decision relies on exceptions written by others: listed; `y` accepts their authors and signs again. */
+  | { kind: 'accept'; decision: Decision; rationale: string; passphrase?: string; authors: string[]; exceptions: Blocker[] }
   | { kind: 'done'; result: ApproveResult };
 
 export function ApproveScreen(): React.JSX.Element {
@@ -49,13 +51,18 @@ export function ApproveScreen(): React.JSX.Element {
   }, [typing]);
 
   // Signs through the port; a key that needs its passphrase turns into the masked input (again after a wrong one).
-  const sign = (decision: Decision, rationale: string, passphrase?: string): void => {
+  const sign = (decision: Decision, rationale: string, passphrase?: string, acceptAnnotationsBy?: string[]): void => {
     setBusy(true);
-    void port.approve({ decision, rationale, ...(passphrase !== undefined ? { passphrase } : {}) }).then(async (result) => {
+    void port.approve({ decision, rationale, ...(passphrase !== undefined ? { passphrase } : {}), ...(acceptAnnotationsBy ? { acceptAnnotationsBy } : {}) }).then(async (result) => {
       setBusy(false);
       if (result.passphrase) {
         const attempt = step.kind === 'passphrase' ? step.attempt + 1 : 0;
         setStep({ kind: 'passphrase', decision, rationale, key: result.passphrase.key, error: result.passphrase.wrong ? result.message : null, attempt });
+        return;
+      }
+      // Accepted only once read: the first time, never after an accept (the list could have grown meanwhile).
+      if (result.foreign && !acceptAnnotationsBy) {
+        setStep({ kind: 'accept', decision, rationale, ...(passphrase !== undefined ? { passphrase } : {}), authors: result.foreign.authors, exceptions: result.blockers });
         return;
       }
       setStep({ kind: 'done', result });
@@ -65,6 +72,11 @@ export function ApproveScreen(): React.JSX.Element {
 
   ctx.handle({
     typeAhead(input, key) {
+      // A deliberate key, not Enter: an Enter typed ahead of the refusal must not accept what it lists.
+      if (step.kind === 'accept') {
+        if (input === 'y' && !busy) sign(step.decision, step.rationale, step.passphrase, step.authors);
+        return input === 'y';
+      }
       const t = ahead.current;
       if (!t) {
         // The decision's Enter starts the type-ahead as it arrives: the App may act on that Enter a render
@@ -158,6 +170,19 @@ export function ApproveScreen(): React.JSX.Element {
           {step.error ? <S tone="bad">{fit(`✘ ${step.error}`, width)}</S> : null}
           <S tone="dim">{fit(`Passphrase of ${step.key} (Enter signs, Esc goes back):`, width)}</S>
           {busy ? <S tone="dim">{'signing…'}</S> : <PasswordInput key={step.attempt} placeholder="passphrase" onSubmit={(p) => sign(step.decision, step.rationale, p)} />}
+        </Box>
+      ) : step.kind === 'accept' ? (
+        <Box flexDirection="column">
+          <S tone="warn" bold>
+            {fit(`This ${step.decision} relies on ${step.exceptions.length} exception(s) written by others; the session file is not trusted input:`, width)}
+          </S>
+          {step.exceptions.slice(0, Math.max(1, height - lines.length - 4)).map((b, i) => (
+            <S key={`x${i}`} tone="warn">
+              {fit(`  ${b.message}`, width)}
+            </S>
+          ))}
+          {step.exceptions.length > Math.max(1, height - lines.length - 4) ? <S tone="warn">{`  … ${step.exceptions.length - Math.max(1, height - lines.length - 4)} more (vouch session show lists them all)`}</S> : null}
+          <S tone="dim">{busy ? 'signing…' : fit(`y accepts the exceptions of ${step.authors.map((a) => JSON.stringify(a)).join(', ')} and signs them; Esc goes back`, width)}</S>
         </Box>
       ) : step.kind === 'confirm' ? (
         <Box flexDirection="column">
