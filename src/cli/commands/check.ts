@@ -1,3 +1,4 @@
+import { progressReporter } from '../progress.js';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
@@ -136,7 +137,10 @@ export async function runCheck(refs: string[], flags: CheckFlags, io: CliIo): Pr
   if (flags.insecureRegistry?.length) opts.insecureRegistries = flags.insecureRegistry;
   if (flags.showSecrets) opts.showSecrets = true;
   if (flags.verify) opts.verify = true;
-  const run = await checkReferences(refs, opts);
+  const progress = progressReporter();
+  // Several images: each names itself on the progress line.
+  opts.onProgress = (ref, p) => progress.update(p, refs.length > 1 ? ref : undefined);
+  const run = await checkReferences(refs, opts).finally(progress.done);
   const failOn = (flags.failOn as Severity | undefined) ?? policy.failOn;
   for (const w of run.resultSet.warnings) io.err(`vouch: warning: ${sanitizeLine(w)}\n`);
   if (format === 'json') io.out(`${toJsonText(run.resultSet, 2)}\n`);

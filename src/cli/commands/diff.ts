@@ -1,3 +1,4 @@
+import { progressReporter } from '../progress.js';
 import type { Command } from 'commander';
 import { diffInputs, type DiffReport, type DiffResult, type KeyedChanges, type LayerRef } from '../../core/diff/index.js';
 import { formatReference } from '../../core/ref/parse.js';
@@ -18,7 +19,9 @@ export interface DiffFlags {
 }
 
 export async function runDiff(base: string, target: string, flags: DiffFlags, io: CliIo): Promise<number> {
+  const progress = progressReporter();
   const result = await diffInputs(base, target, {
+    onProgress: (input, p) => progress.update(p, input === base ? 'base' : 'target'),
     noCache: !flags.cache,
     ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
     ...(flags.insecureRegistry?.length ? { insecureRegistries: flags.insecureRegistry } : {}),
@@ -28,7 +31,7 @@ export async function runDiff(base: string, target: string, flags: DiffFlags, io
     onResolved: (input, r) => {
       if (!flags.json && !r.how.startsWith('transport ')) io.err(`vouch: ${sanitizeLine(input)}: ${r.how}: ${sanitizeLine(formatReference(r.reference))}\n`);
     },
-  });
+  }).finally(progress.done);
   if (flags.json) io.out(`${toJsonText(result.report, 2)}\n`);
   else io.out(formatDiff(result));
   return 0;

@@ -14,6 +14,8 @@
  * compared with them (JSON `comparison`, a summary line in the table), unless
  * `--sbom FILE` names the SBOM to compare with.
  */
+import type { Progress } from '../../core/layers/image-analysis.js';
+import { progressReporter } from '../progress.js';
 import { ReferencePins } from '../../core/sources/pins.js';
 import type { Command } from 'commander';
 import { createRequire } from 'node:module';
@@ -52,7 +54,7 @@ export interface SbomFlags {
 /** The cataloger's entry point (src/core/packages/catalog/index.ts). */
 export type CatalogImage = (
   ref: string,
-  opts: { noCache?: boolean; platform?: Platform; insecureRegistries?: string[]; pins?: ReferencePins; verify?: boolean },
+  opts: { noCache?: boolean; platform?: Platform; insecureRegistries?: string[]; pins?: ReferencePins; verify?: boolean; onProgress?: (p: Progress) => void },
 ) => Promise<{ cache?: CacheInfo; inventory: PackageInventory; image: { reference: string; name: string; digest: string; platform: { architecture: string }; synthesizedManifest?: boolean } }>;
 
 async function loadCatalogImage(): Promise<CatalogImage> {
@@ -270,7 +272,9 @@ export async function runSbom(target: string, flags: SbomFlags, io: CliIo): Prom
     const opts: Parameters<CatalogImage>[1] = { noCache: !flags.cache, pins, ...(flags.verify ? { verify: true } : {}) };
     if (platform) opts.platform = platform;
     if (flags.insecureRegistry?.length) opts.insecureRegistries = flags.insecureRegistry;
-    const catalogued = await catalogImage(target, opts);
+    const progress = progressReporter();
+    opts.onProgress = (p) => progress.update(p);
+    const catalogued = await catalogImage(target, opts).finally(progress.done);
     inv = catalogued.inventory;
     subject = imageSubject(catalogued.image);
     cacheInfo = catalogued.cache;

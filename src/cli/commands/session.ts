@@ -3,6 +3,7 @@
  * check; write the session (or refresh an existing one on its pinned digests).
  * `vouch session show FILE [--json]`: what it holds, open findings by disposition.
  */
+import { progressReporter } from '../progress.js';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { sessionFindings, annotationSubjectKey, indexCovered, indexCoverageLines } from '../../core/approval/statement.js';
@@ -27,11 +28,12 @@ export async function runSessionInit(flags: InitFlags, io: CliIo): Promise<numbe
   const out = flags.out ?? defaultSessionPath(release);
   const opts = { ...(flags.insecureRegistry?.length ? { insecureRegistries: flags.insecureRegistry } : {}) };
   let session: ReviewSession;
+  const progress = progressReporter();
   if (existsSync(out)) {
     // Refresh: the lock first, so that nobody annotates while the results change under them.
     const w = await SessionWriter.open(out);
     try {
-      const fresh = await refreshSession(w.session, release.path, opts);
+      const fresh = await refreshSession(w.session, release.path, { ...opts, onProgress: (k, p) => progress.update(p, k) }).finally(progress.done);
       session = await w.update((cur) => {
         Object.assign(cur, { ...fresh, annotations: cur.annotations });
         return cur;
@@ -43,7 +45,16 @@ export async function runSessionInit(flags: InitFlags, io: CliIo): Promise<numbe
   } else {
     // The lock before the long build, existence re-checked under it: a second init running at the
     // same time is refused, and never overwrites a session someone created and annotated meanwhile.
-    const w = await SessionWriter.create(out, () => createSession(release.path, { ...opts, onImage: (k, d) => io.err(`vouch: ${s(k)} pinned at ${d}\n`) }));
+    const w = await SessionWriter.create(out, () =>
+      createSession(release.path, {
+        ...opts,
+        onImage: (k, d) => {
+          progress.done();
+          io.err(`vouch: ${s(k)} pinned at ${d}\n`);
+        },
+        onProgress: (k, p) => progress.update(p, k),
+      }).finally(progress.done),
+    );
     session = w.session;
     await w.close();
   }

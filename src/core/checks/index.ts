@@ -15,6 +15,7 @@ import type { FileIndex } from '../diff/image.js';
 import { mergeLayers, type MergedFilesystem } from '../layers/filesystem.js';
 
 import { inspectReference, inspectedLayers } from '../layers/inspect.js';
+import type { Progress } from '../layers/image-analysis.js';
 import type { Platform } from '../oci/types.js';
 import { catalogFromAnalysis } from '../packages/catalog/index.js';
 import { readAttached } from '../packages/attached.js';
@@ -71,6 +72,8 @@ export interface CheckOptions {
   signal?: AbortSignal;
   now?: Date;
   onResolved?: (input: string, how: string) => void;
+  /** Told how far the layer walks of `input` have got (the CLI's progress line). */
+  onProgress?: (input: string, p: Progress) => void;
   /** Tags resolved in this run (created by checkReferences when absent): every lookup of a tag reads one digest. */
   pins?: ReferencePins;
   /** `--show-secrets`: history lines in subjects and messages as the image holds them. */
@@ -135,9 +138,10 @@ export async function loadCheckInputs(ref: string, shared: SharedInputs, opts: C
     ...(cache ? { cache } : { noCache: true }),
     ...(opts.verify ? { verify: true } : {}),
     onResolved: (r) => opts.onResolved?.(ref, r.how),
+    ...(opts.onProgress ? { onProgress: (p: Progress) => opts.onProgress!(ref, p) } : {}),
   });
   lap('analysis');
-  const parts = await inspectedLayers({ analysis, resolution }, { ...openOpts, cache });
+  const parts = await inspectedLayers({ analysis, resolution }, { ...openOpts, cache, ...(opts.onProgress ? { onProgress: (p: Progress) => opts.onProgress!(ref, p) } : {}) });
   lap('walks');
   const merged = mergeLayers(parts.walks);
   lap('merge');

@@ -11,7 +11,7 @@
 import { open, stat } from 'node:fs/promises';
 import { ContentCache } from '../cache/cache.js';
 import { mergeLayers } from '../layers/filesystem.js';
-import type { ImageAnalysis } from '../layers/image-analysis.js';
+import type { ImageAnalysis, Progress } from '../layers/image-analysis.js';
 import { inspectReference, inspectedLayers } from '../layers/inspect.js';
 import type { EntryType } from '../layers/types.js';
 import type { Platform } from '../oci/types.js';
@@ -79,6 +79,8 @@ export interface SideOptions {
   showSecrets?: boolean;
   /** Trust file that approval records must verify against (default ./vouch.trust.yaml when present). */
   trustFile?: string;
+  /** Told how far the layer walks of `input` have got (the CLI's progress line). */
+  onProgress?: (input: string, p: Progress) => void;
 }
 
 export interface SideLoader {
@@ -245,6 +247,7 @@ export const imageLoader: SideLoader = {
       ...openOpts,
       ...(cache ? { cache } : { noCache: true }),
       onResolved: (r) => opts.onResolved?.(input, r),
+      ...(opts.onProgress ? { onProgress: (p: Progress) => opts.onProgress!(input, p) } : {}),
     });
     // What the diff needs of an image (its catalogue and final file list) is cached by manifest digest.
     const snap = cache ? await readSnapshot(cache, analysis.digest) : undefined;
@@ -252,7 +255,7 @@ export const imageLoader: SideLoader = {
       return { kind: 'image', input, label: `${formatReference(resolution.reference)} ${analysis.digest}`, inventory: snap.inventory, image: { analysis, files: snap.files }, resolution };
     }
     // The walks and catalogues are cached by inspect's single pass; only a cold or cache-less run opens the image again.
-    const parts = await inspectedLayers({ analysis, resolution }, { ...openOpts, cache });
+    const parts = await inspectedLayers({ analysis, resolution }, { ...openOpts, cache, ...(opts.onProgress ? { onProgress: (p: Progress) => opts.onProgress!(input, p) } : {}) });
     const merged = mergeLayers(parts.walks);
     const inventory = catalogFromAnalysis(parts, merged);
     const files = fileIndex(merged);

@@ -11,7 +11,7 @@ import { VouchError } from '../errors.js';
 import { pinsFor } from '../sources/pins.js';
 import type { ImageReference } from '../ref/types.js';
 import { daemonImageId } from '../sources/daemon.js';
-import { analyzeImage, cachedAnalysis, cachedLayerWalks, layerWalksAndCatalogs, ANALYZER_VERSION, type AnalyzeOptions, type ImageAnalysis } from './image-analysis.js';
+import { analyzeImage, cachedAnalysis, cachedLayerWalks, layerWalksAndCatalogs, ANALYZER_VERSION, type AnalyzeOptions, type ImageAnalysis, type Progress } from './image-analysis.js';
 import type { LayerWalk } from './types.js';
 import type { LayerCatalog } from '../packages/catalog/types.js';
 
@@ -81,7 +81,7 @@ export async function rememberDaemonImage(cache: ContentCache, configDigest: str
  */
 export async function inspectedLayers(
   result: Pick<InspectResult, 'analysis' | 'resolution'>,
-  opts: OpenOptions & { cache?: ContentCache | undefined },
+  opts: OpenOptions & { cache?: ContentCache | undefined; onProgress?: ((p: Progress) => void) | undefined },
 ): Promise<{ walks: LayerWalk[]; catalogs: LayerCatalog[] }> {
   const hit = opts.cache ? await cachedLayerWalks(opts.cache, result.analysis.layers) : undefined;
   if (hit) return hit;
@@ -91,7 +91,7 @@ export async function inspectedLayers(
     if (image.digest !== result.analysis.digest && !image.synthesizedManifest) {
       throw new VouchError('TAG_MOVED', `${image.name}: now names ${image.digest}, but ${result.analysis.digest} was analysed: the reference moved during the run`, { exitCode: 1 });
     }
-    return await layerWalksAndCatalogs(image.layers, opts.cache ? { cache: opts.cache } : { noCache: true });
+    return await layerWalksAndCatalogs(image.layers, { ...(opts.cache ? { cache: opts.cache } : { noCache: true }), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   } finally {
     await image.close();
   }

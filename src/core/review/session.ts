@@ -13,6 +13,7 @@ import { errorLine, VouchError } from '../errors.js';
 import { formatDockerReference, parseReference } from '../ref/parse.js';
 import { openReference, resolveReference } from '../sources/open.js';
 import type { Platform } from '../oci/types.js';
+import type { Progress } from '../layers/image-analysis.js';
 import { loadTrustFile, type TrustFile } from '../trust/trust-file.js';
 import type { ChainReport } from '../trust/chain.js';
 import { loadApprovals, verifyApprovalSignature } from '../approval/verify.js';
@@ -27,6 +28,8 @@ export interface SessionInitOptions {
   now?: Date;
   /** Told about each image as it is pinned (progress). */
   onImage?: (key: string, digest: string) => void;
+  /** Told how far the layer walks of each image (by release key) have got. */
+  onProgress?: (key: string, p: Progress) => void;
 }
 
 // Lives with the release file so that `vouch review` finds a session without loading this module.
@@ -138,6 +141,7 @@ async function reviewImage(key: string, reference: string, analyse: string, shar
       ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}),
       ...(platform ? { platform } : {}),
       ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.onProgress ? { onProgress: (_input: string, p: Progress) => opts.onProgress!(key, p) } : {}),
     });
   } catch (e) {
     throw new VouchError(e instanceof VouchError ? e.code : 'NOT_FOUND', `${release.path}: images.${key}: ${errorLine(e)}`, { cause: e });
