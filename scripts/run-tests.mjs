@@ -7,7 +7,8 @@
 // Extra arguments are passed to `node --test` (e.g. --test-name-pattern=...), and
 // arguments that name test files or folders narrow the run to them.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,9 +32,13 @@ if (files.length === 0) {
 const reporter = extra.some((a) => a.startsWith('--test-reporter')) ? [] : ['--test-reporter=spec'];
 // Under CI every fast-check property starts from a fixed seed (VOUCH_FC_SEED overrides).
 const seeded = process.env.CI === 'true' || process.env.VOUCH_FC_SEED ? ['--import', './test/helpers/fc-seed.ts'] : [];
+// The reviewer's pin journal (src/core/review/pin-journal.ts) of this run, not of the user running it.
+const stateDir = process.env.VOUCH_STATE_DIR ? null : mkdtempSync(join(tmpdir(), 'vouch-test-state-'));
 const r = spawnSync(process.execPath, ['--import', 'tsx', ...seeded, '--test', '--test-concurrency=2', ...reporter, ...extra, ...files], {
   cwd: root,
   stdio: 'inherit',
+  env: { ...process.env, ...(stateDir ? { VOUCH_STATE_DIR: stateDir } : {}) },
 });
+if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 if (r.error) console.error(`run-tests: ${r.error.message}`);
 process.exit(r.status ?? 1);

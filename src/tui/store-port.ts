@@ -18,6 +18,7 @@ import { APPROVAL_FILE_SUFFIX, loadApprovals, verifyApprovalsForImage } from '..
 import { keyNeedsPassphrase } from '../core/approval/key.js';
 import { errorLine, isVouchError } from '../core/errors.js';
 import { addAnnotations, deleteAnnotation, editAnnotation, resolveSubjects, type SubjectSpec } from '../core/review/annotations.js';
+import { checkPins, pinLines } from '../core/review/pin-journal.js';
 import { recheckSession } from '../core/review/session.js';
 import type { SessionWriter } from '../core/review/store.js';
 import type { AnnotationSubject as CoreSubject } from '../core/review/types.js';
@@ -162,6 +163,9 @@ export class StoreSessionPort implements SessionPort {
     const recheck = await recheckSession(this.o.writer.session, { ...(this.o.releasePath ? { releasePath: this.o.releasePath } : {}), ...(this.o.insecureRegistries ? { insecureRegistries: this.o.insecureRegistries } : {}) });
     if (recheck.mismatches.length) return refused(`refused: the session does not match a fresh run on the pinned images (${recheck.mismatches.length} difference(s)): ${s(recheck.mismatches[0]!)}; run vouch session init --release ${s(recheck.release.path)} --out ${s(this.path)}`);
     const session = recheck.session;
+    // Swapped since this machine created it (pin-journal.ts): refused, naming what changed.
+    const pins = await checkPins(this.path, session);
+    if (pins.changed.length) return refused(`refused: the session's pins are not the ones this machine pinned: ${s(pinLines(pins.changed).join('; '))}; nothing written`);
     // Sign only the images the reviewer was shown: the release file may have gained or swapped one since the screens were built.
     const notShown = shownImagesDiffer(this.o.model, session);
     if (notShown) return refused(`refused: the approval would cover images the workbench does not show: ${notShown}; reopen the workbench; nothing written`);

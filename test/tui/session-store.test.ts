@@ -211,6 +211,21 @@ test('Approve: exceptions written by someone else are listed with their author; 
   }
 });
 
+test('Approve refuses a session whose pins differ from what this machine pinned when it created the session (the file was swapped)', async () => {
+  const { path, writer, port } = await session();
+  try {
+    const { recordPins } = await import('../../src/core/review/pin-journal.js');
+    const other = 'sha256:' + 'ab'.repeat(32);
+    await recordPins(path, { release: writer.session.release, images: writer.session.images.map((im, i) => ({ ...im, digest: i === 0 ? other : im.digest })) });
+    const r = await port.approve({ decision: 'rejected', rationale: 'no' });
+    assert.equal(r.ok, false);
+    assert.match(r.message, new RegExp(`refused: the session's pins are not the ones this machine pinned: ${writer.session.images[0]!.key}: the session pins ${writer.session.images[0]!.digest}, but this machine pinned ${other}`));
+    assert.equal(existsSync(join(path, '..', `shop-2.4.0.${DEMO_REVIEWER}.sigstore.json`)), false);
+  } finally {
+    await writer.close();
+  }
+});
+
 /** Approve works through a recheck and a signature: wait for its frame rather than a fixed time. */
 async function waitFor(t: Awaited<ReturnType<typeof open>>, re: RegExp, ms = 60_000): Promise<string> {
   const t0 = Date.now();

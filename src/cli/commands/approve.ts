@@ -15,6 +15,7 @@ import { keyNeedsPassphrase } from '../../core/approval/key.js';
 import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, identityTokenFrom, type ApprovalSigner } from '../../core/approval/sign.js';
 import { indexCoverageLines } from '../../core/approval/statement.js';
 import { VouchError } from '../../core/errors.js';
+import { checkPins, pinLines } from '../../core/review/pin-journal.js';
 import { recheckSession } from '../../core/review/session.js';
 import { readSessionFile } from '../../core/review/store.js';
 import { DECISIONS, type Decision } from '../../core/review/types.js';
@@ -95,6 +96,20 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
     return 1;
   }
   const session = recheck.session;
+  // The file may have been swapped since this machine created it (new pins, the reviewer's annotations copied
+  // over): sign only the digests this machine pinned, and show which ones are signed.
+  const pins = await checkPins(flags.session, session);
+  if (pins.changed.length) {
+    io.err(`vouch: ${decision} refused: the session's pinned digests are not the ones this machine pinned when it created the session (nothing signed):\n`);
+    for (const line of pinLines(pins.changed)) io.err(`  changed: ${s(line)}\n`);
+    io.err(`  to review what it pins now: vouch session init --release ${s(recheck.release.path)} --out NEW.review.json, review it, then approve that session\n`);
+    if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, refused: 'PINS_CHANGED', changed: pins.changed }, null, 2)}\n`);
+    return 1;
+  }
+  if (pins.unknown) {
+    io.err(`vouch: warning: this machine did not create ${s(flags.session)}: check that these are the digests you reviewed:\n`);
+    for (const im of session.images) io.err(`  ${s(im.key)} ${im.digest}\n`);
+  }
   const trust = await loadTrustFile(flags.trust ?? recheck.release.trust);
   if (trust.reviewers.length === 0) throw new VouchError('INVALID_TRUST_FILE', `${trust.path}: reviewers: none listed; an approval must be signed by a trusted reviewer`);
 
@@ -182,6 +197,7 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
   else {
     io.out(`${decision}: ${s(session.release.name)} ${s(session.release.version)}\n`);
     io.out(`approval  ${s(out)}\n`);
+    for (const x of statement.subject) io.out(`subject   ${s(x.name)} sha256:${x.digest.sha256}\n`);
     io.out(`checked   results recomputed on ${statement.subject.length} pinned digest(s) under policy ${session.policy.digest}, trust ${s(trust.path)}\n`);
     io.out(`verified  signed by ${s(ok.identity ?? '')}, trusted as reviewer ${s(ok.reviewer ?? '')}${ok.logged ? ', logged' : ''}\n`);
     for (const line of indexCoverageLines(session)) io.out(`platforms ${s(line)}\n`);

@@ -219,6 +219,8 @@ async function openSession(plan: SessionPlan, opts: { insecureRegistries?: strin
         const fresh = await refreshSession(w.session, plan.release ?? w.session.release.file.path, ropts);
         await w.update((cur) => void Object.assign(cur, { ...fresh, annotations: cur.annotations }));
         warnings.push(...fresh.warnings);
+        const { checkPins, pinLines } = await import('../../core/review/pin-journal.js');
+        for (const line of pinLines((await checkPins(plan.path, w.session)).changed)) warnings.push(`WARNING: ${line}; the file was replaced or edited, and Approve will refuse it`);
         refreshed = true;
       } else warnings.push(`WARNING: the release file ${w.session.release.file.path} is gone: the session's results were not refreshed`);
       return { writer: w, warnings, refreshed };
@@ -245,6 +247,9 @@ async function openSession(plan: SessionPlan, opts: { insecureRegistries?: strin
     async ready() {
       go();
       writer = await creating;
+      // This machine's record of what it pinned (pin-journal.ts): Approve refuses the file if its pins are swapped later.
+      const { recordPins } = await import('../../core/review/pin-journal.js');
+      await recordPins(plan.path, writer.session);
       return { writer, warnings: [], refreshed: true };
     },
     async close() {

@@ -10,6 +10,7 @@ import { sessionFindings, annotationSubjectKey, indexCovered, indexCoverageLines
 import { approvalBlockers } from '../../core/approval/blockers.js';
 import { loadReleaseFile } from '../../core/review/release.js';
 import { createSession, defaultSessionPath, refreshSession } from '../../core/review/session.js';
+import { checkPins, pinLines, recordPins } from '../../core/review/pin-journal.js';
 import { readSessionFile, SessionWriter } from '../../core/review/store.js';
 import type { ReviewSession } from '../../core/review/types.js';
 import { sanitizeLine as s, terminalSafeJson } from '../../core/util/sanitize.js';
@@ -42,6 +43,8 @@ export async function runSessionInit(flags: InitFlags, io: CliIo): Promise<numbe
       await w.close();
     }
     for (const line of session.warnings) io.err(`vouch: ${s(line)}\n`);
+    const pins = await checkPins(out, session);
+    for (const line of pinLines(pins.changed)) io.err(`vouch: WARNING: ${s(line)}; the file was replaced or edited, and approve will refuse it\n`);
   } else {
     // The lock before the long build, existence re-checked under it: a second init running at the
     // same time is refused, and never overwrites a session someone created and annotated meanwhile.
@@ -57,6 +60,8 @@ export async function runSessionInit(flags: InitFlags, io: CliIo): Promise<numbe
     );
     session = w.session;
     await w.close();
+    // This machine's own record of what it pinned: approve refuses a session file whose pins were swapped since.
+    await recordPins(out, session);
   }
   if (flags.json) io.out(`${terminalSafeJson({ session: out, release: session.release, images: session.images.map((i) => ({ key: i.key, digest: i.digest, index: i.index })), warnings: session.warnings }, 2)}\n`);
   else io.out(`${formatSession(session, out)}\n`);
