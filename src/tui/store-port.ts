@@ -202,7 +202,7 @@ export class StoreSessionPort implements SessionPort {
         foreign: { authors },
       };
     }
-    const written = await writeVerifiedApproval({ session, decision, rationale: req.rationale, reviewer: { name: trustedAs, identity }, trusted: true, signer, trust, out, acceptAnnotationsBy: accepted });
+    const written = await writeVerifiedApproval({ session, decision, rationale: req.rationale, reviewer: { name: trustedAs, identity }, trusted: true, signer, trust, evidenceTrust: trust, out, acceptAnnotationsBy: accepted });
     if (!written.written) return refused(`the signed approval does not verify against ${trust.path}: ${s(written.check.message)} (${written.check.code}); nothing written`);
     // What `vouch verify APPROVAL --image NAME@DIGEST --trust FILE` says for each image.
     const loaded = await loadApprovals([out]);

@@ -37,6 +37,7 @@ import { bundleChildren, crashLoop, prng, type CrashKind } from '../helpers/cras
 import { runCli, testCacheDir } from '../helpers/inspect.js';
 import { inCI, startRegistry } from '../helpers/registry.js';
 import { readWholeCacheEntry } from '../helpers/cache-entry.js';
+import { NO_SIGNERS } from '../helpers/approval.js';
 
 const TOTAL = Number(process.env['VOUCH_CRASH_ITERATIONS'] ?? 200);
 // Shared by cost: an annotation saves in milliseconds, an attach makes a dozen registry requests.
@@ -215,7 +216,7 @@ test(`crash loop: SIGKILL at random moments (seed ${SEED}, ${JSON.stringify(KILL
       const name = `${registry.host}/${repo}`;
       session.images = [{ ...session.images[0]!, name, reference: ref, pinned: ref, digest: img.digest, index: null }];
       const next = join(dir, 'after-the-kills.sigstore.json');
-      const statement = buildApprovalStatement(session, 'approved', 'after the kills', { name: 'alice', identity: 'alice' });
+      const statement = buildApprovalStatement(session, 'approved', 'after the kills', { name: 'alice', identity: 'alice' }, { signersDigest: NO_SIGNERS });
       writeFileSync(next, `${JSON.stringify(await signApprovalStatement(statement, { kind: 'key', keyPath: key, passphrase: PASSWORD }))}\n`);
       const attached = await runCli(['attach', next, '--to', ref, '--json']);
       assert.equal(attached.code, 0, attached.stderr);

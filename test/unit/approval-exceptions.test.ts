@@ -66,6 +66,7 @@ describe('exceptions an approval signs, and who wrote them', () => {
       trusted: true,
       signer: { kind: 'key' as const, keyPath: '/nonexistent.key', passphrase: 'x' },
       trust: {} as TrustFile,
+      evidenceTrust: { signers: [] } as unknown as TrustFile,
       out,
     };
     await assert.rejects(writeVerifiedApproval(o), (e: unknown) => {

@@ -19,7 +19,7 @@ import { checkPins, pinLines } from '../../core/review/pin-journal.js';
 import { recheckSession } from '../../core/review/session.js';
 import { readSessionFile } from '../../core/review/store.js';
 import { DECISIONS, type Decision } from '../../core/review/types.js';
-import { loadTrustFile } from '../../core/trust/trust-file.js';
+import { loadTrustFile, signersDigest } from '../../core/trust/trust-file.js';
 import { sanitizeLine as s } from '../../core/util/sanitize.js';
 import { readPassphrase } from '../passphrase.js';
 import { collect } from '../options.js';
@@ -110,7 +110,16 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
     io.err(`vouch: warning: this machine did not create ${s(flags.session)}: check that these are the digests you reviewed:\n`);
     for (const im of session.images) io.err(`  ${s(im.key)} ${im.digest}\n`);
   }
-  const trust = await loadTrustFile(flags.trust ?? recheck.release.trust);
+  // The results were judged under the release's trust file; --trust is the reviewer's own. Where they list other
+  // signers, `vouch verify` with the reviewer's file would refuse the record (TRUST_MISMATCH): say so now.
+  const evidenceTrust = await loadTrustFile(recheck.release.trust);
+  const trust = flags.trust ? await loadTrustFile(flags.trust) : evidenceTrust;
+  if (signersDigest(trust) !== signersDigest(evidenceTrust) && trust.require.signers !== 'any') {
+    io.err(`vouch: ${decision} refused: the release's trust file ${s(evidenceTrust.path)} lists other signers than ${s(trust.path)}: the session's signature results were judged under signers you do not trust (nothing signed)\n`);
+    io.err(`  point the release's trust: at your trust file (or copy its signers), run vouch session init again, review, then approve\n`);
+    if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, refused: 'TRUST_MISMATCH', releaseTrust: evidenceTrust.path, trust: trust.path }, null, 2)}\n`);
+    return 1;
+  }
   if (trust.reviewers.length === 0) throw new VouchError('INVALID_TRUST_FILE', `${trust.path}: reviewers: none listed; an approval must be signed by a trusted reviewer`);
 
   const blockers = approvalBlockers(session, decision);
@@ -166,7 +175,7 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
   }
   let result;
   try {
-    result = await writeVerifiedApproval({ session, decision, rationale: flags.rationale ?? '', reviewer: { name, identity }, trusted: trustedAs !== null, signer, trust, out, now, acceptAnnotationsBy: accepted, ...(expiresAt ? { expiresAt } : {}), ...(flags.key && flags.rekorUrl ? { rekorUrl: flags.rekorUrl } : {}) });
+    result = await writeVerifiedApproval({ session, decision, rationale: flags.rationale ?? '', reviewer: { name, identity }, trusted: trustedAs !== null, signer, trust, evidenceTrust, out, now, acceptAnnotationsBy: accepted, ...(expiresAt ? { expiresAt } : {}), ...(flags.key && flags.rekorUrl ? { rekorUrl: flags.rekorUrl } : {}) });
   } catch (e) {
     if (e instanceof ForeignExceptionsError) {
       io.err(`vouch: ${decision} ${s(e.message)}\n`);

@@ -10,7 +10,7 @@ import { LOCAL_FILE_LIMITS, readLocalFile } from '../util/local-file.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeDurable } from '../review/store.js';
 import type { Decision, ReviewSession } from '../review/types.js';
-import type { TrustFile } from '../trust/trust-file.js';
+import { signersDigest, type TrustFile } from '../trust/trust-file.js';
 import { exceptionsByOthers, ForeignExceptionsError } from './exceptions.js';
 import { loadPrivateKey } from './key.js';
 import { signApprovalStatement, type ApprovalSigner } from './sign.js';
@@ -48,7 +48,10 @@ export interface WriteApprovalOptions {
   /** Whether the trust file names the signing identity as `reviewer.name` (else an untrusted self-review). */
   trusted: boolean;
   signer: ApprovalSigner;
+  /** The trust file the written record is verified against (the reviewer's). */
   trust: TrustFile;
+  /** The trust file the session's results were judged under (the release's): its signers digest is recorded. */
+  evidenceTrust: TrustFile;
   out: string;
   now?: Date;
   expiresAt?: Date;
@@ -78,7 +81,7 @@ class NotVerified extends Error {}
 export async function writeVerifiedApproval(o: WriteApprovalOptions): Promise<WriteApprovalResult> {
   const foreign = exceptionsByOthers(o.session, o.decision, o.reviewer.name, o.acceptAnnotationsBy ?? []);
   if (foreign.length) throw new ForeignExceptionsError(o.reviewer.name, foreign);
-  const statement = buildApprovalStatement(o.session, o.decision, o.rationale, o.reviewer, { now: o.now ?? new Date(), ...(o.expiresAt ? { expiresAt: o.expiresAt } : {}) });
+  const statement = buildApprovalStatement(o.session, o.decision, o.rationale, o.reviewer, { now: o.now ?? new Date(), signersDigest: signersDigest(o.evidenceTrust), ...(o.expiresAt ? { expiresAt: o.expiresAt } : {}) });
   const bundle = await signApprovalStatement(statement, o.signer, o.signer.kind === 'key' && o.rekorUrl ? { rekorUrl: o.rekorUrl } : {});
   const text = `${JSON.stringify(bundle)}\n`;
   const first = statement.subject[0]!;

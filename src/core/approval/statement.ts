@@ -44,7 +44,8 @@ export interface ApprovalPredicate {
   reviewedAt: string;
   expiresAt?: string;
   policy: { digest: string; failOn: string };
-  trust: { digest: string };
+  /** `signers`: signersDigest of the trust file the evidence was judged under (trust-file.ts). */
+  trust: { digest: string; signers?: string };
   baseline: { digest: string; release: { name: string; version: string } | null } | null;
   /** indexCovered (multi-platform images only): whether the index is a subject, i.e. every platform in it was reviewed. */
   images: Array<{ key: string; name: string; digest: string; index: string | null; platform: string; indexCovered?: boolean; packages: string[]; licenses: Record<string, string[]> }>;
@@ -164,6 +165,8 @@ export function indexCoverageLines(session: ReviewSession): string[] {
 
 export interface StatementOptions {
   now?: Date;
+  /** signersDigest of the trust file the session's results were judged under (the release's). */
+  signersDigest?: string;
   expiresAt?: Date;
   toolVersion?: string;
 }
@@ -200,7 +203,7 @@ export function buildApprovalStatement(session: ReviewSession, decision: Decisio
     reviewedAt: (opts.now ?? new Date()).toISOString(),
     ...(opts.expiresAt ? { expiresAt: opts.expiresAt.toISOString() } : {}),
     policy: { digest: session.policy.digest, failOn: session.policy.failOn },
-    trust: { digest: session.trust.digest },
+    trust: { digest: session.trust.digest, ...(opts.signersDigest ? { signers: opts.signersDigest } : {}) },
     baseline: session.baseline ? { digest: session.baseline.digest, release: session.baseline.release } : null,
     images: session.images.map((im) => ({
       key: im.key,

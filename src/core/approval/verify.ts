@@ -21,7 +21,7 @@ import { sanitizeLine } from '../util/sanitize.js';
 import { verifyBundleSync } from '../trust/bundle.js';
 import { strictBase64 } from '../trust/encoding.js';
 import { defaultTrustedRoot, loadTrustedRoot, parseTrustedRoot, type TrustedRoot } from '../trust/trusted-root.js';
-import { keyIdentity, toSignerPolicy, type TrustFile } from '../trust/trust-file.js';
+import { keyIdentity, signersDigest, toSignerPolicy, type TrustFile } from '../trust/trust-file.js';
 import type { SignerPolicy, VerificationResult } from '../trust/types.js';
 import { APPROVAL_PREDICATE_TYPE, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1, type ApprovalStatement } from './statement.js';
 import { checkApprovalStatement } from './schema.js';
@@ -406,6 +406,12 @@ export async function verifyApprovalsForImage(
     }
     if (req.policyDigest !== undefined && p.policy.digest !== req.policyDigest) {
       say('POLICY_MISMATCH', a.path, `reviewed under policy ${p.policy.digest}, the trust file requires ${req.policyDigest}`);
+      fine = false;
+    }
+    // The evidence (signature results) was judged under the signers the release named: a file of the attacker's
+    // choosing, unless they are the signers this trust file lists.
+    if (req.signers !== 'any' && p.trust.signers !== signersDigest(trust)) {
+      say('TRUST_MISMATCH', a.path, p.trust.signers ? `its evidence was judged under other signers (${p.trust.signers}) than ${trust.path} lists (${signersDigest(trust)}); require.signers: any accepts it` : `it records no signers digest (made by an older vouch); require.signers: any accepts it`);
       fine = false;
     }
     if (req.tlog && !sig.logged) {

@@ -376,7 +376,7 @@ async function approvePrevious(dir: string, keyPath: string, out: string, cacheD
   const trust = await loadTrustFile(join(dir, 'vouch.trust.yaml'));
   const { signer, identity, trustedAs } = await keySigner(keyPath, DEMO_REVIEWER_PASSPHRASE, trust);
   const rationale = 'demo: 2.3.0 reviewed and approved; its findings were accepted for that release';
-  const written = await writeVerifiedApproval({ session, decision: 'approved', rationale, reviewer: { name: trustedAs ?? DEMO_REVIEWER, identity }, trusted: trustedAs !== null, signer, trust, out, now: BASELINE_REVIEWED_AT });
+  const written = await writeVerifiedApproval({ session, decision: 'approved', rationale, reviewer: { name: trustedAs ?? DEMO_REVIEWER, identity }, trusted: trustedAs !== null, signer, trust, evidenceTrust: trust, out, now: BASELINE_REVIEWED_AT });
   if (!written.written || !written.check.verified) throw new VouchError('CACHE_ERROR', `demo release: the baseline approval does not verify (${written.check.code}: ${written.check.message})`);
   return out;
 }

@@ -7,7 +7,9 @@
  * `ca` (the organisation's own CA, no log).   * the approval step: `reviewers` (who may sign approvals) and `require` (what
  * `vouch verify` demands of them).
  */
-import { LOCAL_FILE_LIMITS, LocalFileError, readLocalFile } from '../util/local-file.js';
+import { LOCAL_FILE_LIMITS, LocalFileError, readLocalFile, readLocalFileSync } from '../util/local-file.js';
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../util/canonical-json.js';
 import type { KeyObject } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
@@ -153,6 +155,11 @@ export interface ApprovalRequirements {
   policyDigest?: string;
   /** Key-signed approvals must carry a transparency log entry too (keyless ones always do). */
   tlog?: boolean;
+  /**
+   * `same` (default): an approval counts only if its evidence was judged under the signers this file lists
+   * (its `trust.signers` digest equals signersDigest of this file); `any`: whatever signers the reviewer used.
+   */
+  signers?: 'same' | 'any';
 }
 
 const IDENTITY_ENTRY = {
@@ -251,6 +258,7 @@ const SCHEMA = {
         maxAge: { type: 'string', pattern: '^[1-9][0-9]{0,5}[smhdw]$' },
         policyDigest: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
         tlog: { type: 'boolean' },
+        signers: { enum: ['same', 'any'] },
       },
     },
   },
@@ -455,7 +463,7 @@ async function parseReviewers(entries: any[], abs: string, at: (p: string) => st
   return out;
 }
 
-function parseRequire(r: { approvals?: number; decisions?: string[]; maxAge?: string; policyDigest?: string; tlog?: boolean }): ApprovalRequirements {
+function parseRequire(r: { approvals?: number; decisions?: string[]; maxAge?: string; policyDigest?: string; tlog?: boolean; signers?: 'same' | 'any' }): ApprovalRequirements {
   const out: ApprovalRequirements = {};
   if (r.approvals !== undefined) out.approvals = r.approvals;
   if (r.decisions !== undefined) out.decisions = [...r.decisions];
@@ -465,6 +473,7 @@ function parseRequire(r: { approvals?: number; decisions?: string[]; maxAge?: st
   }
   if (r.policyDigest !== undefined) out.policyDigest = r.policyDigest;
   if (r.tlog !== undefined) out.tlog = r.tlog;
+  if (r.signers !== undefined) out.signers = r.signers;
   return out;
 }
 
@@ -573,4 +582,34 @@ export async function loadSignerTrustFile(path: string): Promise<TrustFile> {
   // A file with reviewers only still says whose approvals count (chain lists them); one that names nobody is a mistake.
   if (t.signers.length === 0 && t.reviewers.length === 0) throw new VouchError('INVALID_TRUST_FILE', `${t.path}: no signers: the trust file names nobody whose signatures count (add signers: [{name, key}] or [{name, keyless: {issuer, subject}}])`);
   return t;
+}
+
+/**
+ * What decides whether an image's own signatures verify, as one digest: each
+ * signer by content (a key by its public key, not its path; a CA by its
+ * certificates), the trusted root's bytes and the platform rule. Reviewers and
+ * `require` are left out: they decide who may approve, not what the evidence
+ * said. An approval records this digest, and `vouch verify` compares it with
+ * its own trust file's, so a review judged under signers of an attacker's
+ * choosing (the release file names the trust file) does not pass as evidence.
+ */
+const certDigest = (c: X509Certificate): string => createHash('sha256').update(c.root.toDER()).digest('hex');
+
+const signersDigests = new WeakMap<object, string>();
+
+export function signersDigest(trust: Pick<TrustFile, 'signers' | 'trustedRoot' | 'allowPlatformOnlySignatures'>): string {
+  const known = signersDigests.get(trust);
+  if (known) return known;
+  const signer = (s: TrustedSigner): unknown => {
+    const rule = s.signedIdentity ?? null;
+    if (s.type === 'key') return { type: 'key', name: s.name, key: keyIdentity(s.key.key), tlog: s.tlog ?? 'required', rule };
+    if (s.type === 'keyless') return { type: 'keyless', name: s.name, issuer: s.issuer, subject: s.subject ?? null, subjectRegExp: s.subjectRegExp ?? null, extensions: s.extensions ?? null, rule };
+    return { type: 'ca', name: s.name, roots: s.roots.map(certDigest), intermediates: s.intermediates.map(certDigest), email: s.subjectEmail ?? null, hostname: s.subjectHostname ?? null, rule };
+  };
+  // With no signers nothing verifies whatever the root and the platform rule say: one digest for "no signers".
+  const root = trust.trustedRoot && trust.signers.length > 0 ? createHash('sha256').update(readLocalFileSync(trust.trustedRoot, { what: 'trusted root', max: LOCAL_FILE_LIMITS.trustedRoot })).digest('hex') : null;
+  const doc = { signers: trust.signers.map(signer), trustedRoot: root, allowPlatformOnlySignatures: trust.signers.length > 0 && trust.allowPlatformOnlySignatures === true };
+  const digest = `sha256:${createHash('sha256').update(canonicalJson(doc)).digest('hex')}`;
+  signersDigests.set(trust, digest);
+  return digest;
 }

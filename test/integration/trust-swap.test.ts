@@ -1,0 +1,74 @@
+/**
+ * The attack (session 5 attacker review, finding 2): the release file is
+ * attacker-writable and names the trust file. A copy under ./evil/ lists the
+ * same reviewer but the attacker's key as signer "ci"; the image carries a
+ * .sig made with that key. The session's chain then says "verified" and the
+ * checks pass. The approval must not count as evidence under the
+ * organisation's real trust file: approve --trust REAL refuses, and an
+ * approval made anyway is refused by vouch verify (TRUST_MISMATCH) unless the
+ * trust file relaxes it (require.signers: any).
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { attach, pushImage, signatureLayer, signWithKey, simpleSigningPayload } from '../helpers/cosign-sign.js';
+import { runCli } from '../helpers/inspect.js';
+import { inCI, startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const pem = (k: KeyObject): string => k.export({ format: 'pem', type: 'spki' }).toString();
+let reg: TestRegistry | undefined;
+before(async () => {
+  reg = await startRegistry();
+});
+after(async () => {
+  await reg?.stop();
+});
+
+test("a release file naming the attacker's trust file: approve --trust REAL refuses; an approval made under it is TRUST_MISMATCH for vouch verify", async (t) => {
+  if (!reg) return void (inCI() ? assert.fail('registry needed under CI') : t.skip('docker-registry not installed'));
+  const dir = mkdtempSync(join(tmpdir(), 'vouch-trust-swap-'));
+  mkdirSync(join(dir, 'evil'));
+  process.env.VOUCH_KEY_PASSWORD = 'pass phrase';
+  assert.equal((await runCli(['key', 'generate', '--out', join(dir, 'alice')])).code, 0);
+  const realCi = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  writeFileSync(join(dir, 'ci.pub'), pem(realCi.publicKey));
+  writeFileSync(join(dir, 'evil', 'ci.pub'), pem(attacker.publicKey));
+  const trustText = (alice: string): string => `signers:\n  - name: ci\n    key: ./ci.pub\n    tlog: optional\nreviewers:\n  - name: alice\n    key: ${alice}\n`;
+  writeFileSync(join(dir, 'vouch.trust.yaml'), trustText('./alice.pub'));
+  writeFileSync(join(dir, 'evil', 'vouch.trust.yaml'), trustText('../alice.pub'));
+  const repo = `trust-swap-${process.pid}-${Date.now() % 1e6}/app`;
+  const img = await pushImage(reg.host, repo, 'v1', { seed: `trust-swap-${Date.now()}` });
+  const payload = simpleSigningPayload(`${reg.host}/${repo}`, img.digest);
+  await attach(reg.host, repo, img.digest, 'sig', [signatureLayer(payload, signWithKey(attacker.privateKey, payload))]);
+  const release = join(dir, 'vouch.release.yaml');
+  writeFileSync(release, `name: app\nversion: 1.0.0\nimages:\n  app: docker://${reg.host}/${repo}:v1\ntrust: ./evil/vouch.trust.yaml\n`);
+
+  // Under the real trust file nothing verifies; under the release's, the attacker's .sig does.
+  const real = await runCli(['chain', `docker://${reg.host}/${repo}@${img.digest}`, '--trust', join(dir, 'vouch.trust.yaml'), '--json']);
+  assert.equal(real.code, 1, real.stdout);
+  const init = await runCli(['session', 'init', '--release', release]);
+  assert.equal(init.code, 0, init.stderr);
+  const session = join(dir, 'app-1.0.0.review.json');
+  for (const id of ['VCH-LP-001']) await runCli(['annotate', '--session', session, '--check', id, '--disposition', 'accepted-risk', '--text', 'sandboxed', '--author', 'alice']);
+
+  const refused = await runCli(['approve', '--session', session, '--decision', 'approved-with-exceptions', '--key', join(dir, 'alice.key'), '--trust', join(dir, 'vouch.trust.yaml'), '--json']);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /the release's trust file .*evil\/vouch\.trust\.yaml lists other signers than .*\/vouch\.trust\.yaml/);
+  assert.equal(JSON.parse(refused.stdout).refused, 'TRUST_MISMATCH');
+
+  // Without --trust the reviewer signs under the release's file; the organisation's verify refuses it.
+  const signed = await runCli(['approve', '--session', session, '--decision', 'approved-with-exceptions', '--key', join(dir, 'alice.key'), '--json']);
+  assert.equal(signed.code, 0, signed.stderr);
+  const approval = JSON.parse(signed.stdout).approval as string;
+  const verify = await runCli(['verify', approval, '--image', `${reg.host}/${repo}@${img.digest}`, '--trust', join(dir, 'vouch.trust.yaml'), '--json']);
+  assert.equal(verify.code, 1, verify.stdout);
+  assert.ok(JSON.parse(verify.stdout).reasons.some((r: { code: string }) => r.code === 'TRUST_MISMATCH'), verify.stdout);
+  // The release's own trust file (same signers as the review) admits it; so does an explicit relaxation.
+  assert.equal((await runCli(['verify', approval, '--image', `${reg.host}/${repo}@${img.digest}`, '--trust', join(dir, 'evil', 'vouch.trust.yaml')])).code, 0);
+  writeFileSync(join(dir, 'relaxed.yaml'), `${trustText('./alice.pub')}require:\n  signers: any\n`);
+  assert.equal((await runCli(['verify', approval, '--image', `${reg.host}/${repo}@${img.digest}`, '--trust', join(dir, 'relaxed.yaml')])).code, 0);
+});
