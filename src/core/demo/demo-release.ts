@@ -40,7 +40,7 @@ import type { Descriptor, ImageIndex } from '../oci/types.js';
 import { DEMO_CREATED, DEMO_PLANTED, DEMO_REVISION, DEMO_SOURCE, demoLayerTars } from './demo-image.js';
 
 /** Bump whenever the content changes: a new directory is generated beside the old one. */
-export const DEMO_RELEASE_VERSION = 3;
+export const DEMO_RELEASE_VERSION = 4;
 export const DEMO_RELEASE = { name: 'shop', version: '2.4.0', previous: '2.3.0' } as const;
 export const DEMO_REGISTRY = 'registry.example.com/shop';
 export const DEMO_WORKER_SOURCE = 'https://github.com/vouch-demo/shop-worker';
