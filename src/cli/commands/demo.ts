@@ -16,7 +16,7 @@ export function registerDemo(program: Command, io: CliIo): void {
       const ref = `oci:${demo.dir}:${demo.tag}`;
       io.setExitCode(await runInspect(ref, { json: flags.json ?? false, cache: true }, io));
       if (!flags.json) {
-        io.err(`\nnext, on the same image:\n  npx vouch sbom ${ref}\n  npx vouch check ${ref}\n  npx vouch chain ${ref}\n`);
+        io.err(`\nnext, on the same image (vouch: npm link in the clone, or node dist/src/cli/main.js):\n  vouch sbom ${ref}\n  vouch check ${ref}\n  vouch chain ${ref}\n`);
       }
     });
 }
