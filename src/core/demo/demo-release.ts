@@ -40,7 +40,7 @@ import type { Descriptor, ImageIndex } from '../oci/types.js';
 import { DEMO_CREATED, DEMO_PLANTED, DEMO_REVISION, DEMO_SOURCE, demoLayerTars } from './demo-image.js';
 
 /** Bump whenever the content changes: a new directory is generated beside the old one. */
-export const DEMO_RELEASE_VERSION = 4;
+export const DEMO_RELEASE_VERSION = 5;
 export const DEMO_RELEASE = { name: 'shop', version: '2.4.0', previous: '2.3.0' } as const;
 export const DEMO_REGISTRY = 'registry.example.com/shop';
 export const DEMO_WORKER_SOURCE = 'https://github.com/vouch-demo/shop-worker';
@@ -265,7 +265,8 @@ async function generate(tmp: string, cacheDir: string): Promise<Omit<DemoRelease
   await writeFile(join(tmp, 'ci.pub'), pem(ci));
   await writeFile(join(tmp, 'reviewer.pub'), pem(reviewer));
   const reviewerKey = join(tmp, 'reviewer.key');
-  await writeFile(reviewerKey, reviewer.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: DEMO_REVIEWER_PASSPHRASE }) as string, { mode: 0o600 });
+  const { encryptPkcs8 } = await import('../approval/key.js');
+  await writeFile(reviewerKey, encryptPkcs8(reviewer.export({ type: 'pkcs8', format: 'der' }) as Buffer, DEMO_REVIEWER_PASSPHRASE), { mode: 0o600 });
   await chmod(reviewerKey, 0o600);
   await writeFile(
     join(tmp, 'vouch.trust.yaml'),
