@@ -5,8 +5,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Box, render, Text, useInput, useStdin, type Instance } from 'ink';
-import { ProgressBar, Spinner, TextInput } from '@inkjs/ui';
-import { useState } from 'react';
+import { ProgressBar, Spinner } from '@inkjs/ui';
+import { useRef, useState } from 'react';
 import { App } from './app.js';
 import type { WorkerMessage, WorkerRequest } from './analysis-worker.js';
 import type { WorkerLoad } from './worker-client.js';
@@ -43,24 +43,53 @@ function BootView({ title, progress }: { title: string; progress: Progress | nul
   );
 }
 
-function IdentityPrompt({ onDone }: { onDone(name: string, email: string): void }): React.JSX.Element {
-  const [name, setName] = useState<string | null>(null);
+/**
+ * The first-run prompt: name, then email, as plain lines. A chunk may hold more than one key (a paste, a
+ * fast typist, tmux send-keys "Bob" Enter): each Enter in it submits the field and the rest goes to the next
+ * one, and control characters never reach a field (the preference store refuses them).
+ */
+export function IdentityPrompt({ onDone }: { onDone(name: string, email: string): void }): React.JSX.Element {
+  const [view, setView] = useState({ name: '', email: '', step: 0 as 0 | 1 });
+  const state = useRef(view);
+  const done = useRef(false);
   const { isRawModeSupported } = useStdin();
-  useInput(() => {}, { isActive: isRawModeSupported === true });
+  useInput(
+    (input, key) => {
+      if (done.current) return;
+      const f = { ...state.current };
+      const field = f.step === 0 ? 'name' : 'email';
+      if (key.backspace || key.delete) f[field] = [...f[field]].slice(0, -1).join('');
+      else {
+        for (const ch of key.return ? '\r' : input) {
+          const at = f.step === 0 ? 'name' : 'email';
+          if (ch === '\r' || ch === '\n') {
+            if (f.step === 0 && f.name.trim()) f.step = 1;
+            else if (f.step === 1) {
+              done.current = true;
+              onDone(f.name.trim(), f.email.trim());
+              return;
+            }
+          } else if (!/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/u.test(ch)) f[at] += ch;
+        }
+      }
+      state.current = f;
+      setView(f);
+    },
+    { isActive: isRawModeSupported === true },
+  );
   return (
     <Box flexDirection="column" padding={1}>
       <S tone="accent" bold>{'vouch review · first run'}</S>
       <S>{'Annotations and approvals carry the reviewer identity. Asked once; change it with `vouch config set`.'}</S>
-      {name === null ? (
+      {view.step === 0 ? (
         <Box key="name">
           <Text>{'Your name: '}</Text>
-          <TextInput placeholder="Rita Reviewer" onSubmit={(v) => v.trim() && setName(v.trim())} />
+          {view.name ? <S>{`${view.name}█`}</S> : <S tone="dim">{'█ Rita Reviewer'}</S>}
         </Box>
       ) : (
-        // Keyed apart: otherwise React keeps the name field's input (and the typed name) for the email.
         <Box key="email">
-          <Text>{`Name: ${name}   Email: `}</Text>
-          <TextInput placeholder="rita@example.com" onSubmit={(v) => onDone(name, v.trim())} />
+          <S>{`Name: ${view.name}   Email: `}</S>
+          {view.email ? <S>{`${view.email}█`}</S> : <S tone="dim">{'█ rita@example.com'}</S>}
         </Box>
       )}
     </Box>
