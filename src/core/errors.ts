@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'INVALID_POLICY'
   | 'INVALID_BUNDLE'
   | 'USAGE'
+  /** An approval record named as a baseline that `vouch verify` would refuse (rejected, expired, too old…). */
+  | 'BASELINE_REFUSED'
   /** A tag resolved to two digests in one run (see sources/pins.ts). */
   | 'TAG_MOVED';
 

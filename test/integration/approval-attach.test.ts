@@ -6,11 +6,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleToJSON } from '@sigstore/bundle';
-import { attachApproval, BUNDLE_V03_MEDIA_TYPE } from '../../src/core/approval/attach.js';
+import { attachApproval, BUNDLE_V03_MEDIA_TYPE, cosignAttestationLayer, readApprovalBundle } from '../../src/core/approval/attach.js';
+import { buildApprovalStatement } from '../../src/core/approval/statement.js';
+import { signApprovalStatement } from '../../src/core/approval/sign.js';
+import type { Decision } from '../../src/core/review/types.js';
 import { APPROVAL_PREDICATE_TYPE } from '../../src/core/approval/policy.js';
 import { VouchError } from '../../src/core/errors.js';
 import { digestOf } from '../../src/core/oci/digest.js';
@@ -19,27 +22,24 @@ import { RegistryClient } from '../../src/core/sources/registry/client.js';
 import { anonymousCredentials, staticCredentials } from '../../src/core/sources/registry/credentials.js';
 import { keyIdOf } from '../../src/core/trust/bundle.js';
 import { verifyChain } from '../../src/core/trust/chain.js';
-import { makeReviewers } from '../helpers/approval.js';
+import { fakeSession, makeReviewers, type Reviewers } from '../helpers/approval.js';
 import { writeApproval } from '../helpers/approved.js';
 import { attach, attachBundleReferrer, pushImage, type SignatureLayer } from '../helpers/cosign-sign.js';
 import { runCli } from '../helpers/inspect.js';
 import { inCI, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { startSigstoreServices, type SigstoreServices } from '../helpers/sigstore-services.js';
+import { NO_SIGNERS } from '../helpers/approval.js';
 
 const NS = `attach-${process.pid}-${Date.now() % 1e6}`;
 const ISSUER = 'https://accounts.example.com';
 const pemOf = (k: KeyObject): string => k.export({ format: 'pem', type: 'spki' }).toString();
 const pae = (type: string, body: Buffer): Buffer => Buffer.concat([Buffer.from(`DSSEv1 ${type.length} ${type} ${body.length} `), body]);
 
-function approvalStatement(digests: string[], decision = 'approved'): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      _type: 'https://in-toto.io/Statement/v1',
-      subject: digests.map((d, i) => ({ name: `img${i}`, digest: { sha256: d.slice('sha256:'.length) } })),
-      predicateType: APPROVAL_PREDICATE_TYPE,
-      predicate: { release: { name: 'payments', version: '2.4.0' }, decision },
-    }),
-  );
+/** A full approval statement (as `vouch approve` builds it) naming `digests`. */
+function approvalStatement(digests: string[], decision: Decision = 'approved'): Buffer {
+  const s = fakeSession();
+  s.images = digests.map((d, i) => ({ ...s.images[0]!, key: `img${i}`, name: `img${i}`, digest: d, index: null }));
+  return Buffer.from(JSON.stringify(buildApprovalStatement(s, decision, 'reviewed', { name: 'alice', identity: 'alice' }, { signersDigest: NO_SIGNERS })));
 }
 
 /** A key-signed DSSE Sigstore bundle v0.3, as `vouch approve --key` writes it (no log entry). */
@@ -48,7 +48,7 @@ function keyApproval(key: { privateKey: KeyObject; publicKey: KeyObject }, paylo
   const hint = keyIdOf(pemOf(key.publicKey));
   return {
     mediaType: BUNDLE_V03_MEDIA_TYPE,
-    verificationMaterial: { publicKey: { hint }, tlogEntries: [], timestampVerificationData: { rfc3161Timestamps: [] } },
+    verificationMaterial: { publicKey: { hint }, timestampVerificationData: {} },
     dsseEnvelope: { payload: payload.toString('base64'), payloadType: type, signatures: [{ sig: sign('sha256', pae(type, payload), key.privateKey).toString('base64'), keyid: hint }] },
   };
 }
@@ -287,5 +287,121 @@ describe('vouch attach: referrer + cosign .att in a real registry; vouch chain l
         ['referrers-tag', true, 'alice', 'approved-with-exceptions'],
       ],
     );
+  });
+});
+
+/** alice's real approval record (as `vouch approve` writes it) naming `images` (digest, and the index when reviewed whole). */
+async function realApproval(rv: Reviewers, path: string, images: Array<{ name: string; digest: string; index?: string; platform?: string; indexPlatforms?: string[] }>, decision: Decision, now = new Date(), pretty = false): Promise<string> {
+  const s = fakeSession();
+  s.images = images.map((im, i) => ({ ...s.images[0]!, key: `img${i}`, name: im.name, digest: im.digest, index: im.index ?? null, platform: im.platform ?? 'linux/amd64', ...(im.indexPlatforms ? { indexPlatforms: im.indexPlatforms } : {}) }));
+  const st = buildApprovalStatement(s, decision, `${decision} for the test`, { name: 'alice', identity: 'alice' }, { now, signersDigest: NO_SIGNERS });
+  const b = await signApprovalStatement(st, { kind: 'key', keyPath: rv.keys.alice!.key, passphrase: rv.passphrase });
+  await writeFile(path, pretty ? JSON.stringify(b, null, 2) : `${JSON.stringify(b)}\n`);
+  return path;
+}
+
+describe('vouch chain judges each attached approval as vouch verify does', { timeout: 120_000 }, () => {
+  let reg: TestRegistry | undefined;
+  let rv: Reviewers;
+  before(async () => {
+    reg = await startRegistry();
+    rv = await makeReviewers(['alice']);
+  });
+  after(async () => {
+    await reg?.stop();
+    await rm(rv.dir, { recursive: true, force: true });
+  });
+
+  test('rejected, too old, a decision not allowed, reviewed in the future, a re-serialised bundle: never OK, each with verify\'s reason; a rejection shows as REJECTED', async (t) => {
+    if (!reg) return void (inCI() ? assert.fail('registry needed under CI') : t.skip('docker-registry not installed'));
+    const h = reg.host;
+    const img = await pushImage(h, `${NS}/judged`, 'v1', { seed: 'judged' });
+    const me = [{ name: `${h}/${NS}/judged`, digest: img.digest }];
+    const trust = join(rv.dir, 'judged.trust.yaml');
+    await writeFile(trust, rv.trustYaml(['alice'], 'require:\n  decisions: [approved]\n  maxAge: 30d\n'));
+    const files: Record<string, string> = {
+      good: await realApproval(rv, join(rv.dir, 'good.sigstore.json'), me, 'approved'),
+      rejected: await realApproval(rv, join(rv.dir, 'rejected.sigstore.json'), me, 'rejected'),
+      old: await realApproval(rv, join(rv.dir, 'old.sigstore.json'), me, 'approved', new Date('2024-01-01T00:00:00Z')),
+      withexc: await realApproval(rv, join(rv.dir, 'withexc.sigstore.json'), me, 'approved-with-exceptions'),
+      future: await realApproval(rv, join(rv.dir, 'future.sigstore.json'), me, 'approved', new Date(Date.now() + 365 * 86400e3)),
+    };
+    // The good record re-serialised (indented): the signature still verifies, verify's strict parse refuses the file.
+    files.pretty = join(rv.dir, 'pretty.sigstore.json');
+    await writeFile(files.pretty, JSON.stringify(JSON.parse(await readFile(files.good, 'utf8')), null, 2));
+    const expected: Record<string, string> = { good: 'OK', rejected: 'REJECTED', old: 'TOO_OLD', withexc: 'DECISION_NOT_ALLOWED', future: 'REVIEWED_IN_FUTURE', pretty: 'INVALID_BUNDLE' };
+    const byDigest = new Map<string, string>();
+    for (const [k, f] of Object.entries(files)) {
+      await attachApproval(f, `${h}/${NS}/judged:v1`);
+      byDigest.set(`referrers-tag ${digestOf(await readFile(f))}`, k);
+      byDigest.set(`cosign-tag ${digestOf(cosignAttestationLayer(await readApprovalBundle(f)).bytes)}`, k === 'pretty' ? 'good' : k);
+      // What vouch verify says of the file, for the same digest and trust file.
+      const v = await runCli(['verify', f, '--image', `${h}/${NS}/judged@${img.digest}`, '--trust', trust, '--json']);
+      const code = v.code === 0 ? 'OK' : v.code === 2 ? 'INVALID_BUNDLE' : JSON.parse(v.stdout).reasons[0].code;
+      assert.equal(code, expected[k], `verify ${k}: ${v.stdout}${v.stderr}`);
+    }
+    const chain = await verifyChain(`docker://${h}/${NS}/judged@${img.digest}`, { trustFile: trust });
+    const got = chain.json.approvals!.map((a) => [byDigest.get(`${a.via} ${a.digest}`), a.via, a.verified, a.reason, a.covers] as const);
+    assert.equal(got.length, 11, JSON.stringify(got)); // 6 referrers, 5 distinct .att layers (the re-serialised file carries the same envelope)
+    for (const [k, via, verified, reason, covers] of got) {
+      assert.ok(k, `an approval listed that no file made: ${via}`);
+      assert.equal(reason, expected[k], `${via} ${k}`);
+      assert.equal(verified, k === 'good', `${via} ${k}`);
+      if (k !== 'pretty') assert.equal(covers, 'manifest', `${via} ${k}`);
+    }
+    const rejected = chain.json.approvals!.find((a) => a.reason === 'REJECTED')!;
+    assert.equal(rejected.decision, 'rejected');
+    assert.equal(rejected.reviewer, 'alice');
+    const text = await runCli(['chain', `docker://${h}/${NS}/judged@${img.digest}`, '--trust', trust]);
+    const lines = text.stdout.split('\n').filter((l) => /^ {2}\S+ +(cosign-tag|referrers-tag) /.test(l));
+    assert.equal(lines.length, 11, text.stdout);
+    assert.equal(lines.filter((l) => l.startsWith('  OK ')).length, 2, text.stdout);
+    assert.ok(lines.filter((l) => l.startsWith('  OK ')).every((l) => /approved by alice \(payments 2\.4\.0\)/.test(l)), text.stdout);
+    assert.equal(lines.filter((l) => /^ {2}REJECTED .*rejected by alice/.test(l)).length, 2, text.stdout);
+    for (const code of ['TOO_OLD', 'DECISION_NOT_ALLOWED', 'REVIEWED_IN_FUTURE', 'INVALID_BUNDLE']) assert.ok(lines.some((l) => l.startsWith('  FAIL') && l.includes(code)), `${code}: ${text.stdout}`);
+  });
+
+  test('on an index: an approval of one platform manifest is not an approval of the index (NO_APPROVAL, covers the manifest); one naming the index is OK', async (t) => {
+    if (!reg) return void (inCI() ? assert.fail('registry needed under CI') : t.skip('docker-registry not installed'));
+    const h = reg.host;
+    const repo = `${NS}/multi`;
+    const img = await pushImage(h, repo, 'v1', { seed: 'multi', multiPlatform: true });
+    const idx = JSON.parse(Buffer.from(await (await fetch(`http://${h}/v2/${repo}/manifests/${img.index!.digest}`, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } })).arrayBuffer()).toString()) as { manifests: Array<{ digest: string }> };
+    const [amd, arm] = idx.manifests.map((m) => m.digest) as [string, string];
+    assert.equal(amd, img.digest);
+    const name = `${h}/${repo}`;
+    const platformOnly = await realApproval(rv, join(rv.dir, 'amd64-only.sigstore.json'), [{ name, digest: amd, index: img.index!.digest }], 'approved');
+    const whole = await realApproval(
+      rv,
+      join(rv.dir, 'whole.sigstore.json'),
+      [
+        { name, digest: amd, index: img.index!.digest, indexPlatforms: [amd, arm] },
+        { name, digest: arm, index: img.index!.digest, platform: 'linux/arm64', indexPlatforms: [amd, arm] },
+      ],
+      'approved',
+    );
+    await attachApproval(platformOnly, `${name}@${amd}`);
+    await attachApproval(whole, `${name}@${img.index!.digest}`);
+    const trust = join(rv.dir, 'multi.trust.yaml');
+    await writeFile(trust, rv.trustYaml(['alice']));
+    const chain = await verifyChain(`docker://${name}:v1`, { trustFile: trust, platform: { os: 'linux', architecture: 'amd64' } });
+    const byFile = (f: string) => async (a: { via: string; digest: string }) => a.via === 'referrers-tag' && a.digest === digestOf(await readFile(f));
+    const rows = chain.json.approvals!;
+    const only = [];
+    const all = [];
+    for (const a of rows) {
+      if (await byFile(platformOnly)(a)) only.push(a);
+      if (await byFile(whole)(a)) all.push(a);
+    }
+    assert.equal(only.length, 1, JSON.stringify(rows));
+    assert.equal(all.length, 1, JSON.stringify(rows));
+    assert.deepEqual([only[0]!.verified, only[0]!.reason, only[0]!.covers, only[0]!.decision, only[0]!.reviewer], [false, 'NO_APPROVAL', 'manifest', 'approved', 'alice']);
+    assert.deepEqual([all[0]!.verified, all[0]!.reason, all[0]!.covers], [true, 'OK', 'index']);
+    // verify agrees: the platform-only record does not admit the index.
+    const v = await runCli(['verify', platformOnly, '--image', `${name}@${img.index!.digest}`, '--trust', trust, '--json']);
+    assert.equal(JSON.parse(v.stdout).reasons[0].code, 'NO_APPROVAL');
+    const text = await runCli(['chain', `docker://${name}:v1`, '--trust', trust, '--platform', 'linux/amd64']);
+    assert.match(text.stdout, /^ {2}FAIL +referrers-tag sha256:\S+ NO_APPROVAL: approved by alice \(payments 2\.4\.0\), covers the linux\/amd64 manifest only, not the index/m, text.stdout);
+    assert.match(text.stdout, /^ {2}OK +referrers-tag sha256:\S+ approved by alice \(payments 2\.4\.0\), covers the index/m, text.stdout);
   });
 });

@@ -219,11 +219,15 @@ describe('vouch chain: an expired approval is not listed as OK', () => {
     const layer = { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, size: bytes.length, annotations: {}, bytes };
     const att = { kind: 'bundle' as const, subject: api.digest, via: 'referrers-tag' as const, manifestDigest: layer.digest, layers: [layer] };
     const root = approvalTrustedRoot(trust, false);
-    const [now] = attachedApprovals([att], [api.digest], trust.reviewers, root);
-    assert.equal(now!.verified, true, now!.message);
+    const [now] = attachedApprovals([att], { digest: api.digest, index: null }, trust, root);
+    // As vouch verify: an expired approval admits nothing (EXPIRED), but who signed it and what it says is listed.
+    assert.equal(now!.verified, false, now!.message);
+    assert.equal(now!.reason, 'EXPIRED');
+    assert.equal(now!.reviewer, 'alice');
     assert.equal(now!.expired, true);
     assert.match(formatChainApprovalLine(now!), /^ {2}EXPIRED referrers-tag sha256:\S+ approved by alice \(payments 2\.4\.0\), expired \d{4}-/);
-    const [before] = attachedApprovals([att], [api.digest], trust.reviewers, root, { now: new Date(Date.now() - 2 * DAY) });
+    const [before] = attachedApprovals([att], { digest: api.digest, index: null }, trust, root, { now: new Date(Date.now() - 2 * DAY) });
+    assert.equal(before!.verified, true, before!.message);
     assert.equal(before!.expired, false);
     assert.match(formatChainApprovalLine(before!), /^ {2}OK {3}referrers-tag .* valid until \d{4}-/);
   });

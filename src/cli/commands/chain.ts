@@ -80,7 +80,8 @@ export function formatChain(r: ChainReport): string {
   const approvals = j.approvals ?? [];
   out.push(`approvals (${approvals.length})`);
   if (approvals.length === 0) out.push('  none found');
-  for (const a of approvals) out.push(formatChainApprovalLine(a));
+  const selected = j.index?.platforms.find((p) => p.selected)?.platform ?? null;
+  for (const a of approvals) out.push(formatChainApprovalLine(a, { index: j.index !== null, platform: selected }));
   out.push('');
   out.push(resultLine(j));
   return out.join('\n');
@@ -132,9 +133,21 @@ export function registerChain(program: Command, io: CliIo): void {
     });
 }
 
-/** One approval as `vouch chain` lists it: an expired one says so (never OK), a live one says until when. */
-export function formatChainApprovalLine(a: ChainApproval): string {
+/**
+ * One approval as `vouch chain` lists it, judged as `vouch verify` judges it: OK only when verify would accept it
+ * for the digest the reference names; a rejection says REJECTED, an expired one EXPIRED, anything else FAIL with
+ * verify's reason codes. Each names what it covers: the index, or only this (platform) manifest.
+ */
+export function formatChainApprovalLine(a: ChainApproval, on: { index: boolean; platform: string | null } = { index: false, platform: null }): string {
   const until = a.expiresAt ? (a.expired ? `, expired ${s(a.expiresAt)}` : `, valid until ${s(a.expiresAt)}`) : '';
-  const what = a.verified ? `${s(a.decision)} by ${s(a.reviewer)}${a.release ? ` (${s(a.release.name)} ${s(a.release.version)})` : ''}${until}` : `${a.reason}: ${s(a.message)}`;
-  return `  ${!a.verified ? 'FAIL' : a.expired ? 'EXPIRED' : 'OK  '} ${a.via.padEnd(13)} ${a.digest.slice(0, 19)} ${what}`;
+  const covers = a.covers === 'index' ? ', covers the index' : a.covers === 'manifest' ? (on.index ? `, covers the ${on.platform ? `${s(on.platform)} ` : 'platform '}manifest only, not the index` : ', covers this manifest') : '';
+  const codes = [...new Set((a.reasons ?? []).map((r) => r.code))].join(', ');
+  const signed = a.reviewer !== null && a.decision !== null;
+  const status = a.verified ? 'OK  ' : signed && a.decision === 'rejected' ? 'REJECTED' : a.expired && codes === 'EXPIRED' ? 'EXPIRED' : 'FAIL';
+  const what = signed
+    ? `${a.verified || codes === status ? '' : `${codes || a.reason}: `}${s(a.decision)} by ${s(a.reviewer)}${a.release ? ` (${s(a.release.name)} ${s(a.release.version)})` : ''}${until}${covers}`
+    : `${a.reason}: ${s(a.message)}`;
+  const line = `  ${status} ${a.via.padEnd(13)} ${a.digest.slice(0, 19)} ${what}`;
+  // The reasons beyond the codes (when the signature verified): what verify would print.
+  return signed && !a.verified ? `${line}\n${(a.reasons ?? []).map((r) => `       ${r.code}: ${s(r.message)}`).join('\n')}` : line;
 }

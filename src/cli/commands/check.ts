@@ -21,6 +21,7 @@ import {
   type Severity,
 } from '../../core/checks/index.js';
 import { VouchError } from '../../core/errors.js';
+import { describeBaseline } from '../../core/approval/baseline.js';
 import { sanitizeLine } from '../../core/util/sanitize.js';
 import { table, WHOLE } from '../format/text.js';
 import { noStyle, styleFor, type Style } from '../format/style.js';
@@ -80,6 +81,9 @@ export function formatCheckTable(run: CheckRun, failOn: Severity, st: Style = no
   for (const im of run.images) out.push(`image   ${sanitizeLine(im.label)}`);
   out.push(`policy  ${run.resultSet.policy.digest}`);
   const t = run.resultSet.trust;
+  const b = run.resultSet.baseline;
+  // What the baseline is: for an approval record, which release, decision, reviewer and time (approval/baseline.ts accepted it as live).
+  if (b) out.push(`baseline ${b.approval ? describeBaseline(b.approval) : sanitizeLine(b.label)}`);
   if (t) out.push(`trust   ${t.file === null ? '(no trust file: no signer is trusted)' : `${sanitizeLine(t.file)}${t.implicit ? ' (implicit ./vouch.trust.yaml)' : ''}`}; root: ${sanitizeLine(t.trustedRoot)}`);
   out.push('');
   if (shown.length === 0) out.push('no findings');

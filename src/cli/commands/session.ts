@@ -42,7 +42,6 @@ export async function runSessionInit(flags: InitFlags, io: CliIo): Promise<numbe
     } finally {
       await w.close();
     }
-    for (const line of session.warnings) io.err(`vouch: ${s(line)}\n`);
     const pins = await checkPins(out, session);
     for (const line of pinLines(pins.changed)) io.err(`vouch: WARNING: ${s(line)}; the file was replaced or edited, and approve will refuse it\n`);
   } else {
@@ -63,6 +62,7 @@ export async function runSessionInit(flags: InitFlags, io: CliIo): Promise<numbe
     // This machine's own record of what it pinned: approve refuses a session file whose pins were swapped since.
     await recordPins(out, session);
   }
+  for (const line of session.warnings) io.err(`vouch: ${s(line)}\n`);
   if (flags.json) io.out(`${terminalSafeJson({ session: out, release: session.release, images: session.images.map((i) => ({ key: i.key, digest: i.digest, index: i.index })), warnings: session.warnings }, 2)}\n`);
   else io.out(`${formatSession(session, out)}\n`);
   return 0;
@@ -104,7 +104,12 @@ export function formatSession(session: ReviewSession, path: string): string {
   out.push(`release  ${s(session.release.name)} ${s(session.release.version)}`);
   out.push(`policy   ${session.policy.path ? `${s(session.policy.path)} ` : ''}${s(session.policy.digest)} (fail on ${s(session.policy.failOn)})`);
   out.push(`trust    ${s(session.trust.path)} ${s(session.trust.digest)}`);
-  if (session.baseline) out.push(`baseline ${s(session.baseline.path)}`);
+  if (session.baseline) {
+    const b = session.baseline;
+    // Which release, decision, reviewer and time: a path alone says nothing of what the baseline approved.
+    const what = b.release ? `${b.release.name} ${b.release.version}${b.decision ? ` ${b.decision}` : ''}${b.reviewer ? ` by ${b.reviewer}` : ''}${b.reviewedAt ? ` at ${b.reviewedAt}` : ''}` : '';
+    out.push(`baseline ${s(b.path)}${what ? `: ${s(what)}` : ''}`);
+  }
   out.push('');
   for (const im of session.images) {
     out.push(`${s(im.key)}  ${s(im.reference)}`);

@@ -339,6 +339,67 @@ function subjectFor(statement: ApprovalStatement, hex: string): { name: string }
   return statement.subject.find((s) => s.digest?.sha256?.toLowerCase() === hex);
 }
 
+/**
+ * The trust file's `require` rules one verified record must meet, as `vouch verify` applies them: an allowed
+ * decision (never a rejection unless the trust file lists it), not expired, reviewedAt not in the future, within
+ * maxAge, reviewed under the required policy, logged when the log is required. Empty: the record meets them.
+ * The count of distinct reviewers (`approvals`) is a rule about several records and is not judged here.
+ */
+export function requireReasons(
+  statement: ApprovalStatement,
+  sig: Pick<SignatureCheck, 'reviewer' | 'signedAt' | 'logged'>,
+  trust: TrustFile,
+  now: Date = new Date(),
+): ApprovalReason[] {
+  const req = trust.require;
+  const allowed = req.decisions ?? DEFAULT_DECISIONS;
+  const p = statement.predicate;
+  const out: ApprovalReason[] = [];
+  const say = (code: string, message: string): void => {
+    out.push({ code, message: sanitizeLine(message) });
+  };
+  if (p.decision === 'rejected' && !allowed.includes('rejected')) {
+    say('REJECTED', `reviewer ${sig.reviewer} rejected release ${p.release.name} ${p.release.version}${p.rationale ? `: ${p.rationale}` : ''}`);
+  } else if (!allowed.includes(p.decision)) {
+    say('DECISION_NOT_ALLOWED', `decision ${p.decision} is not one the trust file allows (${allowed.join(', ')})`);
+  }
+  if (p.expiresAt !== undefined && Date.parse(p.expiresAt) <= now.getTime()) say('EXPIRED', `the approval expired at ${p.expiresAt}`);
+  // Age runs from the EARLIER of the signed reviewedAt and the proven time (log entry or timestamp): anyone
+  // holding an old approval can log it today, so a proven time only ever makes an approval older, never newer.
+  const claimed = Date.parse(p.reviewedAt);
+  if (claimed > now.getTime() + CLOCK_SKEW_MS) say('REVIEWED_IN_FUTURE', `reviewedAt ${p.reviewedAt} is in the future`);
+  const proven = sig.signedAt ? Date.parse(sig.signedAt) : Number.NaN;
+  const from = Number.isNaN(proven) ? claimed : Math.min(claimed, proven);
+  if (req.maxAgeMs !== undefined && now.getTime() - from > req.maxAgeMs) say('TOO_OLD', `reviewed at ${new Date(from).toISOString()}, more than ${req.maxAge} ago`);
+  if (req.policyDigest !== undefined && p.policy.digest !== req.policyDigest) say('POLICY_MISMATCH', `reviewed under policy ${p.policy.digest}, the trust file requires ${req.policyDigest}`);
+  // The evidence (signature results) was judged under the signers the release named: a file of the attacker's
+  // choosing, unless they are the signers this trust file lists.
+  if (req.signers !== 'any' && p.trust.signers !== signersDigest(trust)) {
+    say('TRUST_MISMATCH', p.trust.signers ? `its evidence was judged under other signers (${p.trust.signers}) than ${trust.path} lists (${signersDigest(trust)}); require.signers: any accepts it` : 'it records no signers digest (made by an older vouch); require.signers: any accepts it');
+  }
+  if (req.tlog && !sig.logged) say('TLOG_MISSING', 'the trust file requires a transparency log entry and this approval has none');
+  return out;
+}
+
+export interface RecordVerdict {
+  /** `vouch verify` would accept this record alone for the digest (signature, trusted reviewer, every `require` rule but the count). */
+  ok: boolean;
+  signature: SignatureCheck | null;
+  /** Why not, in verify's codes (empty when ok). */
+  reasons: ApprovalReason[];
+}
+
+/** One record for one digest, as `vouch verify` judges each record: it names the digest, its signature verifies, it meets `require`. */
+export function verifyApprovalRecord(a: LoadedApproval, digest: string, trust: TrustFile, opts: { now?: Date } = {}): RecordVerdict {
+  requireReviewers(trust);
+  const hex = digest.replace(/^sha256:/, '').toLowerCase();
+  if (!subjectFor(a.statement, hex)) return { ok: false, signature: null, reasons: [{ code: 'NO_APPROVAL', message: sanitizeLine(`the approval does not name ${digest}`) }] };
+  const sig = verifyApprovalSignature(a, `sha256:${hex}`, trust);
+  if (!sig.verified) return { ok: false, signature: sig, reasons: [{ code: sig.code, message: sanitizeLine(sig.message) }] };
+  const reasons = requireReasons(a.statement, sig, trust, opts.now ?? new Date());
+  return { ok: reasons.length === 0, signature: sig, reasons };
+}
+
 /** Verify the approvals that cover `image` (name + sha256 digest) against the trust file's reviewers and `require`. */
 export async function verifyApprovalsForImage(
   approvals: LoadedApproval[],
@@ -352,9 +413,7 @@ export async function verifyApprovalsForImage(
   const m = /^sha256:([0-9a-f]{64})$/.exec(image.digest);
   if (!m) throw new VouchError('USAGE', `--image: ${JSON.stringify(label)}: expected NAME@sha256:<64 hex>`);
   const hex = m[1]!;
-  const req = trust.require;
-  const allowed = req.decisions ?? DEFAULT_DECISIONS;
-  const needed = req.approvals ?? 1;
+  const needed = trust.require.approvals ?? 1;
   const reasons: ApprovalReason[] = [];
   const say = (code: string, file: string | null, message: string): void => {
     reasons.push({ code, message: sanitizeLine(file ? `${file}: ${message}` : message) });
@@ -379,46 +438,9 @@ export async function verifyApprovalsForImage(
       continue;
     }
     const p = st.predicate;
-    let fine = true;
-    if (p.decision === 'rejected' && !allowed.includes('rejected')) {
-      say('REJECTED', a.path, `reviewer ${sig.reviewer} rejected release ${p.release.name} ${p.release.version}${p.rationale ? `: ${p.rationale}` : ''}`);
-      fine = false;
-    } else if (!allowed.includes(p.decision)) {
-      say('DECISION_NOT_ALLOWED', a.path, `decision ${p.decision} is not one the trust file allows (${allowed.join(', ')})`);
-      fine = false;
-    }
-    if (p.expiresAt !== undefined && Date.parse(p.expiresAt) <= now.getTime()) {
-      say('EXPIRED', a.path, `the approval expired at ${p.expiresAt}`);
-      fine = false;
-    }
-    // Age runs from the EARLIER of the signed reviewedAt and the proven time (log entry or timestamp): anyone
-    // holding an old approval can log it today, so a proven time only ever makes an approval older, never newer.
-    const claimed = Date.parse(p.reviewedAt);
-    if (claimed > now.getTime() + CLOCK_SKEW_MS) {
-      say('REVIEWED_IN_FUTURE', a.path, `reviewedAt ${p.reviewedAt} is in the future`);
-      fine = false;
-    }
-    const proven = sig.signedAt ? Date.parse(sig.signedAt) : Number.NaN;
-    const from = Number.isNaN(proven) ? claimed : Math.min(claimed, proven);
-    if (req.maxAgeMs !== undefined && now.getTime() - from > req.maxAgeMs) {
-      say('TOO_OLD', a.path, `reviewed at ${new Date(from).toISOString()}, more than ${req.maxAge} ago`);
-      fine = false;
-    }
-    if (req.policyDigest !== undefined && p.policy.digest !== req.policyDigest) {
-      say('POLICY_MISMATCH', a.path, `reviewed under policy ${p.policy.digest}, the trust file requires ${req.policyDigest}`);
-      fine = false;
-    }
-    // The evidence (signature results) was judged under the signers the release named: a file of the attacker's
-    // choosing, unless they are the signers this trust file lists.
-    if (req.signers !== 'any' && p.trust.signers !== signersDigest(trust)) {
-      say('TRUST_MISMATCH', a.path, p.trust.signers ? `its evidence was judged under other signers (${p.trust.signers}) than ${trust.path} lists (${signersDigest(trust)}); require.signers: any accepts it` : `it records no signers digest (made by an older vouch); require.signers: any accepts it`);
-      fine = false;
-    }
-    if (req.tlog && !sig.logged) {
-      say('TLOG_MISSING', a.path, 'the trust file requires a transparency log entry and this approval has none');
-      fine = false;
-    }
-    if (fine) valid.push({ reviewer: sig.reviewer!, who: signerIdentity(trust, sig), identity: sig.identity!, decision: p.decision, release: p.release });
+    const refused = requireReasons(st, sig, trust, now);
+    for (const r of refused) say(r.code, a.path, r.message);
+    if (refused.length === 0) valid.push({ reviewer: sig.reviewer!, who: signerIdentity(trust, sig), identity: sig.identity!, decision: p.decision, release: p.release });
   }
   if (candidates === 0) say('NO_APPROVAL', null, `no approval names ${image.digest}${approvals.length ? ` (${approvals.length} approval file(s) read)` : ''}`);
 

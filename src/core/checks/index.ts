@@ -28,7 +28,7 @@ import { defaultPolicy, type ResolvedPolicy } from './policy.js';
 import { defaultRegistry, type CheckRegistry } from './registry.js';
 import { runChecks } from './run.js';
 import { readScanFile, type ScanReport } from './scans.js';
-import type { AttachedInputs, CheckFacts, CheckInputs, CheckResult, CheckResultSet } from './types.js';
+import type { AttachedInputs, BaselineSummary, CheckFacts, CheckInputs, CheckResult, CheckResultSet } from './types.js';
 import { contentFacts } from './content/index.js';
 import { ReferencePins, pinsFor } from '../sources/pins.js';
 import { VouchError } from '../errors.js';
@@ -84,8 +84,8 @@ export interface CheckOptions {
 export interface SharedInputs {
   policy: ResolvedPolicy;
   trust: TrustFile | null;
-  /** `record`: the whole approval record, paired per image by loadCheckInputs (a record's images are never merged). */
-  baseline: { label: string; inventory: PackageInventory; files?: FileIndex; record?: DiffSide } | null;
+  /** `record`: the whole approval record, paired per image by loadCheckInputs (a record's images are never merged). `about`: what the baseline is, for the result set. */
+  baseline: { label: string; inventory: PackageInventory; files?: FileIndex; record?: DiffSide; about?: BaselineSummary } | null;
   sbom: { path: string; inventory: PackageInventory } | null;
   scans: ScanReport[];
 }
@@ -102,7 +102,15 @@ export async function loadSharedInputs(opts: CheckOptions): Promise<SharedInputs
   };
   const [trust, baseline, sbom, scans] = await Promise.all([
     opts.noChain ? null : opts.trust ?? resolveTrust(opts.trustFile ? { trustFile: opts.trustFile } : {}),
-    opts.baseline ? loadDiffSide(opts.baseline, sideOpts).then((s) => ({ label: s.label, inventory: s.inventory, ...(s.image ? { files: s.image.files } : {}), ...(s.approval ? { record: s } : {}) })) : null,
+    opts.baseline
+      ? loadDiffSide(opts.baseline, sideOpts).then((s) => ({
+          label: s.label,
+          inventory: s.inventory,
+          ...(s.image ? { files: s.image.files } : {}),
+          ...(s.approval ? { record: s } : {}),
+          about: { kind: s.kind, input: s.input, label: s.label, approval: s.approval ? { ...s.approval.record, release: { ...s.approval.record.release }, images: [...s.approval.record.images] } : null },
+        }))
+      : null,
     opts.sbom ? readSbomFile(opts.sbom).then((inventory) => ({ path: opts.sbom!, inventory })) : null,
     Promise.all((opts.scans ?? []).map((s) => readScanFile(s))),
   ]);
@@ -113,7 +121,7 @@ export async function loadSharedInputs(opts: CheckOptions): Promise<SharedInputs
 function baselineFor(b: SharedInputs['baseline'], ref: string, digest: string, choose: string | undefined): CheckInputs['baseline'] {
   if (!b?.record) return b;
   const side = pairApprovalImage(b.record, { reference: ref, digest, ...(choose !== undefined ? { choose } : {}) });
-  return { label: side.label, inventory: side.inventory };
+  return { label: side.label, inventory: side.inventory, ...(side.approval?.warning ? { warning: side.approval.warning } : {}) };
 }
 
 /** Everything one image's context is built from; reads no layer when the image is in the cache. */
@@ -209,6 +217,7 @@ export async function checkReferences(refs: readonly string[], opts: CheckOption
     // Matched to its registry image by config digest: say so instead of the caveat (the signatures were looked up there).
     const caveat = inputs.chain?.json.image.note ?? synthesisedDigestCaveat(inputs.analysis);
     if (caveat) caveats.push(`${inputs.image.label}: ${caveat}`);
+    if (inputs.baseline?.warning) caveats.push(inputs.baseline.warning);
     const t0 = performance.now();
     const ctx = buildContext(inputs);
     results.push(...runChecks(ctx, checks));
@@ -216,7 +225,7 @@ export async function checkReferences(refs: readonly string[], opts: CheckOption
     images.push({ label: inputs.image.label, reference: inputs.image.reference, timings: inputs.timings });
   }
   const trust = shared.trust ? trustOf(shared.trust, resolveTrustedRoot(shared.trust).source) : null;
-  return { resultSet: { policy: { digest: shared.policy.digest }, trust, results, warnings: [...(shared.trust ? unpinnedSignerWarnings(shared.trust) : []), ...caveats, ...unusedExceptions(shared.policy, results)], images: analysed }, images };
+  return { resultSet: { policy: { digest: shared.policy.digest }, trust, results, warnings: [...(shared.trust ? unpinnedSignerWarnings(shared.trust) : []), ...caveats, ...unusedExceptions(shared.policy, results)], images: analysed, baseline: shared.baseline?.about ?? null }, images };
 }
 
 /** Exceptions no result used: each is a warning (a mistyped subject silently excepts nothing). */

@@ -168,7 +168,8 @@ export interface CheckInputs {
   inventory?: PackageInventory | null;
   /** The verified chain; null when it could not be discovered (e.g. a daemon image). */
   chain?: ChainReport | null;
-  baseline?: { label: string; inventory: PackageInventory; files?: FileIndex } | null;
+  /** `warning`: the baseline approval record approved another image (approval record paired by its only image). */
+  baseline?: { label: string; inventory: PackageInventory; files?: FileIndex; warning?: string } | null;
   /** An SBOM given with --sbom. */
   sbom?: { path: string; inventory: PackageInventory } | null;
   scans?: readonly ScanReport[];
@@ -227,6 +228,13 @@ export interface AppliedException {
 }
 
 /** `vouch check --format json`, exactly. */
+export interface BaselineSummary {
+  kind: string;
+  input: string;
+  label: string;
+  approval: { path: string; digest: string; release: { name: string; version: string }; decision: string; reviewer: string; reviewedAt: string; expiresAt: string | null; images: string[] } | null;
+}
+
 export interface CheckResultSet {
   policy: { digest: string };
   /** The trust file (null: none) and trusted root the signatures were verified with; null when trust was not consulted. */
@@ -234,6 +242,11 @@ export interface CheckResultSet {
   results: CheckResult[];
   /** What the run itself has to say: policy exceptions that matched nothing (a typo, or a finding fixed since). */
   warnings: string[];
+  /**
+   * What `--baseline` was (null: none): its kind, the input as given, a label, and for an approval record the
+   * release, decision, reviewer and reviewedAt of the record (only a live approval is accepted as a baseline).
+   */
+  baseline?: BaselineSummary | null;
   /**
    * Each image checked, in order, with where its analysis came from: the same `cache` object `inspect --json`
    * prints (hit, analysedAt, verifiedAt, verification), null when the analysis carries none.

@@ -24,6 +24,7 @@ import { pinsFor, type ReferencePins } from '../sources/pins.js';
 import { VouchError } from '../errors.js';
 import { sanitizeLine } from '../util/sanitize.js';
 import { fileIndex, type FileIndex, type FileInfo } from './image.js';
+import type { BaselineApproval } from '../approval/baseline.js';
 
 export interface ImageParts {
   analysis: ImageAnalysis;
@@ -63,6 +64,13 @@ export interface ApprovalSide {
   images: ApprovalImage[];
   /** The key of the image this side stands for once paired; null while the side covers the whole record. */
   paired: string | null;
+  /** The record: release, decision, reviewer, reviewedAt (accepted as live by approval/baseline.ts). */
+  record: BaselineApproval;
+  /**
+   * Set when the pairing fell back to the record's only image and its repository is not the other side's:
+   * the record approved something else (another release), and its packages count as already approved.
+   */
+  warning?: string;
 }
 
 export interface SideOptions {
@@ -144,8 +152,8 @@ export const approvalLoader: SideLoader = {
   name: 'approval',
   detect: looksLikeBundleFile,
   async load(input, opts) {
-    const [{ loadApprovals, verifyApprovalSignature }, { inventoryFromPurls }, { loadTrustFile, TRUST_FILE_NAME }, { existsSync }] = await Promise.all([
-      import('../approval/verify.js'),
+    const [{ loadBaselineApproval }, { inventoryFromPurls }, { loadTrustFile, TRUST_FILE_NAME }, { existsSync }] = await Promise.all([
+      import('../approval/baseline.js'),
       import('../approval/inventory.js'),
       import('../trust/trust-file.js'),
       import('node:fs'),
@@ -153,23 +161,21 @@ export const approvalLoader: SideLoader = {
     const trustPath = opts.trustFile ?? (existsSync(TRUST_FILE_NAME) ? TRUST_FILE_NAME : undefined);
     if (!trustPath) throw new VouchError('USAGE', `${input}: an approval record is used only after it verifies: give --trust FILE (no ./${TRUST_FILE_NAME} here)`);
     const trust = await loadTrustFile(trustPath);
-    const [a] = await loadApprovals([input]);
-    const first = a!.statement.subject[0]!;
-    const sig = verifyApprovalSignature(a!, `sha256:${first.digest.sha256}`, trust);
-    if (!sig.verified) throw new VouchError('INVALID_BUNDLE', `${a!.path}: the approval record does not verify against ${trust.path} (${sig.code}): ${sig.message}`);
-    const p = a!.statement.predicate;
+    // Only a record `vouch verify` would accept (approved, live, meeting require): a rejected or expired one is an error.
+    const { loaded: a, baseline } = await loadBaselineApproval(input, trust);
+    const p = a.statement.predicate;
     const images = p.images.map((i) => ({ key: i.key, name: i.name, digest: i.digest, inventory: inventoryFromPurls(i.packages, i.licenses) }));
     // Until paired with one image (pairApprovalImage), the side lists the record's packages for a summary only.
     const inventory = inventoryFromPurls([...new Set(p.images.flatMap((i) => i.packages))], Object.assign({}, ...p.images.map((i) => i.licenses)));
     const title = `approval ${p.release.name} ${p.release.version}`;
-    const by = `${p.decision} by ${sig.reviewer}`;
+    const by = `${baseline.decision} by ${baseline.reviewer} at ${baseline.reviewedAt}`;
     return {
       kind: 'approval',
       input,
       label: sanitizeLine(`${title} (${by}, ${images.length} image${images.length === 1 ? '' : 's'}, ${inventory.packages.length} packages)`),
       inventory,
       image: null,
-      approval: { title, by, images, paired: null },
+      approval: { title, by, images, paired: null, record: baseline },
     };
   },
 };
@@ -218,7 +224,15 @@ export function pairApprovalImage(side: DiffSide, hint: PairingHint = {}): DiffS
     const repo = repositoryName(hint.reference);
     picked = only(a.images.filter((i) => i.key === repo || repositoryName(i.name) === repo));
   }
-  if (!picked) picked = only(a.images);
+  let warning: string | undefined;
+  if (!picked) {
+    picked = only(a.images);
+    if (picked && hint.reference && repositoryName(picked.name) !== repositoryName(hint.reference)) {
+      warning = sanitizeLine(
+        `WARNING: baseline: ${a.record.path} is an approval of ${a.record.release.name} ${a.record.release.version} (image ${picked.name}), not of ${hint.reference}: packages it lists count as already approved`,
+      );
+    }
+  }
   if (!picked) {
     const what = hint.key ?? (hint.reference ? repositoryName(hint.reference) : 'the other side');
     throw new VouchError('USAGE', sanitizeLine(`${side.input}: the approval record holds ${a.images.length} images and none pairs with ${what}: ${how}`));
@@ -227,7 +241,7 @@ export function pairApprovalImage(side: DiffSide, hint: PairingHint = {}): DiffS
     ...side,
     label: sanitizeLine(`${a.title} image ${picked.key} (${picked.name} ${picked.digest}; ${a.by}, ${picked.inventory.packages.length} packages)`),
     inventory: picked.inventory,
-    approval: { ...a, paired: picked.key },
+    approval: { ...a, paired: picked.key, ...(warning ? { warning } : {}) },
   };
 }
 

@@ -16,7 +16,7 @@ import type { Platform } from '../oci/types.js';
 import type { Progress } from '../layers/image-analysis.js';
 import { loadTrustFile, type TrustFile } from '../trust/trust-file.js';
 import type { ChainReport } from '../trust/chain.js';
-import { loadApprovals, verifyApprovalSignature } from '../approval/verify.js';
+import { describeBaseline, loadBaselineApproval, otherReleaseWarning } from '../approval/baseline.js';
 import { sanitizeLine } from '../util/sanitize.js';
 import { loadReleaseFile, type ReleaseFile } from './release.js';
 import { SESSION_VERSION, type EvidenceItem, type ReviewSession, type SessionImage } from './types.js';
@@ -104,22 +104,22 @@ function byType(purls: readonly { type: string }[]): Record<string, number> {
   return out;
 }
 
-/** Load the shared inputs named by the release: policy, trust file, baseline approval. */
-async function sharedFor(release: ReleaseFile): Promise<{ shared: SharedInputs; trust: TrustFile; session: Pick<ReviewSession, 'policy' | 'trust' | 'baseline'> }> {
+/** Load the shared inputs named by the release: policy, trust file, baseline approval (only a live one: approval/baseline.ts). */
+async function sharedFor(release: ReleaseFile): Promise<{ shared: SharedInputs; trust: TrustFile; session: Pick<ReviewSession, 'policy' | 'trust' | 'baseline'>; warnings: string[] }> {
   const registry = defaultRegistry();
   const trust = await loadTrustFile(release.trust);
   const policy = release.policy ? await loadPolicy(release.policy, registry.ids()) : defaultPolicy();
   let baseline: ReviewSession['baseline'] = null;
   let baselineInventory: SharedInputs['baseline'] = null;
+  const warnings: string[] = [];
   if (release.baseline) {
-    const [a] = await loadApprovals([release.baseline]);
-    const first = a!.statement.subject[0]!;
-    const sig = verifyApprovalSignature(a!, `sha256:${first.digest.sha256}`, trust);
-    if (!sig.verified) throw new VouchError('INVALID_BUNDLE', `${release.path}: baseline: ${a!.path} does not verify against ${trust.path}: ${sig.message}`);
-    baseline = { path: a!.path, digest: a!.digest, release: a!.statement.predicate.release };
-    const purls = [...new Set(a!.statement.predicate.images.flatMap((i) => i.packages))];
+    const { loaded: a, baseline: b } = await loadBaselineApproval(release.baseline, trust, { where: `${release.path}: baseline: ` });
+    baseline = { path: b.path, digest: b.digest, release: b.release, decision: b.decision, reviewer: b.reviewer, reviewedAt: b.reviewedAt };
+    const other = otherReleaseWarning(b, release);
+    if (other) warnings.push(other);
+    const purls = [...new Set(a.statement.predicate.images.flatMap((i) => i.packages))];
     const { inventoryFromPurls } = await import('../approval/inventory.js');
-    baselineInventory = { label: `approval ${a!.statement.predicate.release.name} ${a!.statement.predicate.release.version}`, inventory: inventoryFromPurls(purls, Object.assign({}, ...a!.statement.predicate.images.map((i) => i.licenses))) };
+    baselineInventory = { label: describeBaseline(b), inventory: inventoryFromPurls(purls, Object.assign({}, ...a.statement.predicate.images.map((i) => i.licenses))) };
   }
   return {
     shared: { policy, trust, baseline: baselineInventory, sbom: null, scans: [] },
@@ -129,6 +129,7 @@ async function sharedFor(release: ReleaseFile): Promise<{ shared: SharedInputs; 
       trust: { path: trust.path, digest: await fileDigest(trust.path, 'trust', release.path) },
       baseline,
     },
+    warnings,
   };
 }
 
@@ -191,7 +192,7 @@ async function reviewImage(key: string, reference: string, analyse: string, shar
 /** A new session for a release. */
 export async function createSession(releasePath: string, opts: SessionInitOptions = {}): Promise<ReviewSession> {
   const release = await loadReleaseFile(releasePath);
-  const { shared, session } = await sharedFor(release);
+  const { shared, session, warnings } = await sharedFor(release);
   const images: SessionImage[] = [];
   for (const im of release.images) {
     const s = await reviewImage(im.key, im.reference, im.reference, shared, release, opts);
@@ -207,7 +208,7 @@ export async function createSession(releasePath: string, opts: SessionInitOption
     images,
     ...session,
     annotations: [],
-    warnings: [],
+    warnings,
   };
 }
 
@@ -233,8 +234,7 @@ export async function refreshSession(existing: ReviewSession, releasePath: strin
   if (release.name !== existing.release.name || release.version !== existing.release.version) {
     throw new VouchError('USAGE', `${release.path}: name/version: the session is for ${existing.release.name} ${existing.release.version}, the release file says ${release.name} ${release.version}`);
   }
-  const { shared, session } = await sharedFor(release);
-  const warnings: string[] = [];
+  const { shared, session, warnings } = await sharedFor(release);
   const images: SessionImage[] = [];
   for (const im of release.images) {
     const pinned = existing.images.find((i) => i.key === im.key && i.reference === im.reference);

@@ -279,7 +279,8 @@ export async function verifyAttachments(
     }
     trace.consistent = trace.repository.consistent && trace.revision.consistent && trace.run.consistent;
   }
-  const approvals = attachedApprovals(attachments, subjects, trust.reviewers, root.root, { requireTlog: trust.require.tlog === true });
+  // Each judged as `vouch verify` judges a record, for the digest the reference names (the index, when it names one).
+  const approvals = attachedApprovals(attachments, { digest: image.digest, index: image.index?.digest ?? null }, trust, root.root);
   return {
     json: {
       image: { reference: image.reference, digest: image.digest, ...caveatOf(image) },
