@@ -80,6 +80,27 @@ describe('exceptions an approval signs, and who wrote them', () => {
     // Accepting alice gets past the check (and fails later, at the missing key: proof the check let it through).
     await assert.rejects(writeVerifiedApproval({ ...o, acceptAnnotationsBy: ['alice'] }), (e: unknown) => !(e instanceof ForeignExceptionsError));
   });
+
+  test('writeVerifiedApproval with acceptAnnotationIds: only the listed annotations are accepted, the others by the same author still refuse', async () => {
+    const session = forged();
+    const ids = session.annotations.map((a) => a.id);
+    const o = { session, decision: 'approved-with-exceptions' as const, rationale: '', reviewer: { name: 'bob', identity: 'key x' }, trusted: true, signer: { kind: 'key' as const, keyPath: '/nonexistent.key', passphrase: 'x' }, trust: {} as TrustFile, out: '/nonexistent-dir/x.sigstore.json' };
+    await assert.rejects(writeVerifiedApproval({ ...o, acceptAnnotationIds: ids.slice(0, 4) }), (e: unknown) => {
+      assert.ok(e instanceof ForeignExceptionsError);
+      assert.deepEqual(e.exceptions.map((x) => x.id), ids.slice(4));
+      return true;
+    });
+    assert.deepEqual(exceptionsByOthers(session, 'approved-with-exceptions', 'bob', [], ids.slice(0, 4)).map((x) => x.id), ids.slice(4));
+    // Every id listed: past the check (fails later, at the missing key).
+    await assert.rejects(writeVerifiedApproval({ ...o, acceptAnnotationIds: ids }), (e: unknown) => !(e instanceof ForeignExceptionsError));
+  });
+
+  test('an annotation id two annotations share (a forged twin) accepts neither', () => {
+    const session = forged();
+    session.annotations[1]!.id = session.annotations[0]!.id;
+    const left = exceptionsByOthers(session, 'approved-with-exceptions', 'bob', [], [session.annotations[0]!.id]).map((x) => x.id);
+    assert.equal(left.filter((id) => id === session.annotations[0]!.id).length, 2);
+  });
 });
 
 test('an author with an e-mail address and the same name without it are one person', () => {

@@ -63,10 +63,18 @@ export function clearingAnnotations(session: ReviewSession, decision: Decision, 
     .map((a) => describe(session, a));
 }
 
-/** The exceptions the decision needs that were written by someone other than `reviewer` and not in `accepted`. */
-export function exceptionsByOthers(session: ReviewSession, decision: Decision, reviewer: string, accepted: readonly string[] = []): SignedException[] {
+/**
+ * The exceptions the decision needs that were written by someone other than `reviewer`, not by an
+ * author in `accepted`, and not one of the annotations `acceptedIds` names (those the reviewer was
+ * shown and accepted one by one, as the workbench does). An id two annotations share accepts neither:
+ * accepting what was shown must not accept a hidden twin.
+ */
+export function exceptionsByOthers(session: ReviewSession, decision: Decision, reviewer: string, accepted: readonly string[] = [], acceptedIds: readonly string[] = []): SignedException[] {
   const ok = new Set([reviewer, ...accepted].map(personName));
-  return clearingAnnotations(session, decision, (a) => !ok.has(personName(a.author)));
+  const uses = new Map<string, number>();
+  for (const a of session.annotations) uses.set(a.id, (uses.get(a.id) ?? 0) + 1);
+  const okIds = new Set(acceptedIds.filter((id) => uses.get(id) === 1));
+  return clearingAnnotations(session, decision, (a) => !ok.has(personName(a.author)) && !okIds.has(a.id));
 }
 
 /** "Rita Reviewer <rita@example.com>" and "Rita Reviewer" name one person (the workbench writes the first, --author often the second). */
