@@ -46,6 +46,10 @@ export interface Blocker {
   /** `must-fix` annotation or failing check result; `stale`: the session is not what the workbench shows. */
   kind: 'must-fix' | 'failing-check' | 'stale' | 'foreign-exception';
   message: string;
+  /** The annotation id (foreign-exception): what the Approve screen accepts once it has shown it. */
+  id?: string;
+  /** Who wrote it (foreign-exception), sanitised. */
+  author?: string;
 }
 
 export interface ApproveRequest {
@@ -53,8 +57,8 @@ export interface ApproveRequest {
   rationale: string;
   /** The signing key's passphrase as the reviewer typed it (after a result asked for it). */
   passphrase?: string;
-  /** Authors besides the reviewer whose exceptions the reviewer read and accepted (after a result listed them). */
-  acceptAnnotationsBy?: string[];
+  /** Ids of the exceptions by others the reviewer was shown and accepted (after a result listed them); any other still refuses. */
+  acceptAnnotationIds?: string[];
 }
 
 export interface ApproveResult {
@@ -66,7 +70,7 @@ export interface ApproveResult {
   blockers: Blocker[];
   /** Set when signing needs the key's passphrase (none known, or `wrong`: the one given does not open the key): ask, then approve again with it. */
   passphrase?: { key: string; wrong: boolean };
-  /** Set when the decision relies on exceptions written by others (listed in `blockers`): show them, and approve again with `acceptAnnotationsBy` only if the reviewer accepts them. */
+  /** Set when the decision relies on exceptions written by others and not accepted (listed in `blockers`, with their ids): show them, and approve again with the ids shown in `acceptAnnotationIds` only if the reviewer accepts them. */
   foreign?: { authors: string[] };
 }
 

@@ -192,17 +192,18 @@ export class StoreSessionPort implements SessionPort {
     const out = defaultApprovalPath(this.path, session, trustedAs);
     if (existsSync(out) && (await reviewerOfFile(out)) !== trustedAs) return refused(`refused: ${out} already holds another reviewer's approval (or is not one); nothing written`);
     // Exceptions written by someone else (the session file is not trusted input): listed, not signed; vouch approve --accept-annotations-by signs them.
-    // The screen shows them and asks again with the authors the reviewer accepted (as --accept-annotations-by does).
-    const accepted = [this.o.author, ...(req.acceptAnnotationsBy ?? [])];
-    const foreign = exceptionsByOthers(session, decision, trustedAs, accepted);
+    // The screen shows them and asks again with the ids of those it showed and the reviewer accepted: any other still refuses.
+    const accepted = [this.o.author];
+    const ids = req.acceptAnnotationIds ?? [];
+    const foreign = exceptionsByOthers(session, decision, trustedAs, accepted, ids);
     if (foreign.length) {
       const authors = [...new Set(foreign.map((x) => x.author))];
       return {
-        ...refused(`refused: ${foreign.length} exception(s) written by others (${authors.map(s).join(', ')}), not by you (${s(this.o.author)}); nothing written`, foreign.map((x) => ({ kind: 'foreign-exception' as const, message: s(exceptionLine(x)) }))),
+        ...refused(`refused: ${foreign.length} exception(s) written by others (${authors.map(s).join(', ')}), not by you (${s(this.o.author)}); nothing written`, foreign.map((x) => ({ kind: 'foreign-exception' as const, id: x.id, author: s(x.author), message: s(exceptionLine(x)) }))),
         foreign: { authors },
       };
     }
-    const written = await writeVerifiedApproval({ session, decision, rationale: req.rationale, reviewer: { name: trustedAs, identity }, trusted: true, signer, trust, evidenceTrust: trust, out, acceptAnnotationsBy: accepted });
+    const written = await writeVerifiedApproval({ session, decision, rationale: req.rationale, reviewer: { name: trustedAs, identity }, trusted: true, signer, trust, evidenceTrust: trust, out, acceptAnnotationsBy: accepted, acceptAnnotationIds: ids });
     if (!written.written) return refused(`the signed approval does not verify against ${trust.path}: ${s(written.check.message)} (${written.check.code}); nothing written`);
     // What `vouch verify APPROVAL --image NAME@DIGEST --trust FILE` says for each image.
     const loaded = await loadApprovals([out]);

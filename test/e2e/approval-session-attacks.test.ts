@@ -100,6 +100,28 @@ describe('#2 approve signs what the images say, not what the session file says',
   });
 });
 
+describe('attacker review #4: a path annotation spelled like another subject key', () => {
+  test('{kind: path, path: "image"} added to the session file: approve refuses the file (exit 2, naming the field), nothing signed', async () => {
+    const p = forge('path-image', (s) => {
+      s.annotations = [];
+      s.annotations.push({ id: 'a-mallory-1', subject: { kind: 'path', image: 'app', path: 'image' }, createdAt: '2026-12-07T00:00:00Z', history: [], disposition: 'false-positive', severity: null, text: 'base layer reviewed upstream', author: 'alice', at: '2026-12-07T00:00:00Z', deleted: false });
+    });
+    const before = existsSync(join(dir, 'out.sigstore.json')) ? readFileSync(join(dir, 'out.sigstore.json'), 'utf8') : null;
+    const r = await approve(p, 'approved', ['--accept-annotations-by', 'mallory']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /path-image\.review\.json: annotations\.0\.subject/);
+    assert.equal(existsSync(join(dir, 'out.sigstore.json')) ? readFileSync(join(dir, 'out.sigstore.json'), 'utf8') : null, before, 'nothing signed');
+  });
+
+  test('approve lists each exception with the check ids it clears', async () => {
+    const ok = await approve(session, 'approved-with-exceptions');
+    assert.equal(ok.code, 0, ok.stderr);
+    const lines = ok.stdout.split('\n').filter((l) => l.startsWith('exception '));
+    assert.ok(lines.length >= 2, ok.stdout);
+    for (const l of lines) assert.match(l, / on app \(check:(VCH-[A-Z]+-\d{3}) [^)]*\) clears \1: ok \1$/, l);
+  });
+});
+
 describe('#9 a release name cannot walk out of the folder', () => {
   test('release.name "../../traversed/payments": refused, nothing written outside', async () => {
     const sub = join(dir, 'a', 'b');

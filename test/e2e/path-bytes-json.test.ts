@@ -10,7 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathBytesJson, toJsonText } from '../../src/core/util/path-bytes.js';
+import { pathBytesJson } from '../../src/core/util/path-bytes.js';
+import { terminalSafeJson } from '../../src/core/util/sanitize.js';
 import { spawnCli } from '../helpers/inspect.js';
 import { tar } from '../helpers/tar-writer.js';
 import { rawNameEntry, writeLayersLayout } from '../helpers/layer-layout.js';
@@ -19,8 +20,8 @@ const toolFF = Buffer.from([...Buffer.from('usr/bin/tool'), 0xff]);
 const toolFE = Buffer.from([...Buffer.from('usr/bin/tool'), 0xfe]);
 const jq = (json: string, filter: string): string => execFileSync('jq', ['-c', filter], { input: json }).toString().trim();
 
-test('toJsonText: a name that is not UTF-8 is display text plus base64 bytes; a literal "\\xff" name has no bytes field; no lone surrogate', () => {
-  const text = toJsonText({ a: { path: '/t\udcff' }, b: { path: '/t\\xff' }, c: ['/t\udcfe'], d: { path: '/plain' } });
+test('terminalSafeJson: a name that is not UTF-8 is display text plus base64 bytes; a literal "\\xff" name has no bytes field; no lone surrogate', () => {
+  const text = terminalSafeJson({ a: { path: '/t\udcff' }, b: { path: '/t\\xff' }, c: ['/t\udcfe'], d: { path: '/plain' } });
   assert.doesNotMatch(text, /\\ud[c-f]/i);
   const v = JSON.parse(text);
   assert.deepEqual(v.a, { path: '/t\\xff', pathBytes: Buffer.from([0x2f, 0x74, 0xff]).toString('base64') });

@@ -194,12 +194,12 @@ test('Approve: exceptions written by someone else are listed with their author; 
     await t.press(KEY.enter, KEY.enter);
     f = await waitFor(t, /relies on 6 exception\(s\) written by others/);
     assert.match(f, /accepted-risk .* by "Olga Other <olga@example.com>" on api/);
-    assert.match(f, /y accepts the exceptions of "Olga Other <olga@example.com>"/);
+    assert.match(f, /y accepts the 6 exception\(s\) shown \(by "Olga Other <olga@example.com>"\) and signs/);
     const approval = join(path, '..', `shop-2.4.0.${DEMO_REVIEWER}.sigstore.json`);
     f = await t.press(KEY.enter);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(existsSync(approval), false, 'Enter is not an acceptance');
-    assert.match(t.frame(), /y accepts the exceptions/);
+    assert.match(t.frame(), /y accepts the 6 exception\(s\) shown/);
     await t.press('y');
     f = await waitFor(t, /✔ approved-with-exceptions signed/);
     assert.match(f, /vouch verify: ok for api, worker/);
@@ -221,6 +221,53 @@ test('Approve refuses a session whose pins differ from what this machine pinned 
     assert.equal(r.ok, false);
     assert.match(r.message, new RegExp(`refused: the session's pins are not the ones this machine pinned: ${writer.session.images[0]!.key}: the session pins ${writer.session.images[0]!.digest}, but this machine pinned ${other}`));
     assert.equal(existsSync(join(path, '..', `shop-2.4.0.${DEMO_REVIEWER}.sigstore.json`)), false);
+  } finally {
+    await writer.close();
+  }
+});
+
+test('Approve: more exceptions by others than fit: y accepts exactly those shown, the hidden ones stay refused and come next; y on the last page signs', async () => {
+  const { path, writer, port } = await session();
+  try {
+    const other = new StoreSessionPort({ writer, model, author: 'Olga Other <olga@example.com>', signingKey: null, releasePath: demo.releaseFile });
+    for (const im of model.images) {
+      for (const r of im.checks) {
+        if (r.status === 'fail' && ['high', 'critical'].includes(r.severity)) await other.annotate({ image: im.name, kind: 'check', value: resultId(r) }, { disposition: 'accepted-risk', text: 'olga says fine' });
+      }
+    }
+    const t = await open({ model, port, height: 22 });
+    await t.press('8');
+    await waitFor(t, /approved-with-exceptions +allowed/);
+    await t.press(KEY.down, KEY.enter);
+    await t.type('relying on olga');
+    await t.press(KEY.enter, KEY.enter);
+    let f = await waitFor(t, /relies on 6 exception\(s\) written by others/);
+    const approval = join(path, '..', `shop-2.4.0.${DEMO_REVIEWER}.sigstore.json`);
+    const shown = (frame: string): string[] => [...frame.matchAll(/accepted-risk (a\d+) by "Olga/g)].map((m) => m[1]!);
+    const seen = new Set<string>();
+    let pages = 0;
+    for (;;) {
+      const ids = shown(f);
+      assert.ok(ids.length > 0, f);
+      for (const id of ids) assert.ok(!seen.has(id), `${id} shown twice:\n${f}`);
+      for (const id of ids) seen.add(id);
+      pages++;
+      const last = seen.size === 6;
+      if (!last) {
+        assert.match(f, new RegExp(`… ${6 - seen.size} more`), f);
+        assert.match(f, /y accepts the \d+ exception\(s\) shown/);
+      }
+      const before = t.frame();
+      await t.press('y');
+      if (last) break;
+      f = await waitFor(t, new RegExp(`relies on ${6 - seen.size} more exception\\(s\\) written by others`));
+      assert.notEqual(f, before);
+      assert.equal(existsSync(approval), false, 'the exceptions not shown yet are not accepted: nothing signed');
+    }
+    assert.ok(pages >= 2, 'the height left room for fewer than all six');
+    f = await waitFor(t, /✔ approved-with-exceptions signed/);
+    assert.equal(seen.size, 6);
+    t.unmount();
   } finally {
     await writer.close();
   }

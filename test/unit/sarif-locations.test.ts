@@ -1,7 +1,7 @@
 /** Issue 9 item 9: SARIF locations built from the parsed reference, within GitHub code scanning's artifactLocation rules. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { toJsonText } from '../../src/core/util/path-bytes.js';
+import { terminalSafeJson } from '../../src/core/util/sanitize.js';
 import { defaultRegistry, toSarif, type CheckResult, type Subject } from '../../src/core/checks/index.js';
 
 const D = `sha256:${'ab'.repeat(32)}`;
@@ -76,9 +76,9 @@ test('SARIF for a file name that is not UTF-8: the original bytes percent-encode
   assertGitHubArtifactLocations(doc);
   const uris = doc.runs[0].results.map((r: any) => r.locations[0].physicalLocation.artifactLocation.uri); // eslint-disable-line @typescript-eslint/no-explicit-any
   assert.deepEqual(uris, ['usr/bin/tool%FF', 'usr/bin/tool%FE', 'usr/bin/caf%C3%A9%20%80x']);
-  // As the CLI writes it (toJsonText), well-formed JSON: no lone surrogate anywhere; the message shows \xff.
-  assert.doesNotMatch(toJsonText(doc), /\\ud[c-f][0-9a-f]{2}/i);
-  const subject = JSON.parse(toJsonText(doc)).runs[0].results[0].properties.subject;
+  // As the CLI writes it (terminalSafeJson), well-formed JSON: no lone surrogate anywhere; the message shows \xff.
+  assert.doesNotMatch(terminalSafeJson(doc), /\\ud[c-f][0-9a-f]{2}/i);
+  const subject = JSON.parse(terminalSafeJson(doc)).runs[0].results[0].properties.subject;
   assert.deepEqual([subject.path, subject.pathBytes], ['/usr/bin/tool\\xff', Buffer.from([...Buffer.from('/usr/bin/tool'), 0xff]).toString('base64')]);
   // Fingerprints hash the bytes: two names that are not UTF-8 are two alerts.
   const fps = doc.runs[0].results.map((r: any) => r.partialFingerprints['vouchSubject/v1']); // eslint-disable-line @typescript-eslint/no-explicit-any

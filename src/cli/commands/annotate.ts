@@ -11,7 +11,7 @@ import { SessionWriter } from '../../core/review/store.js';
 import type { SessionImage } from '../../core/review/types.js';
 import { VouchError } from '../../core/errors.js';
 import { isSeverity, SEVERITIES } from '../../core/checks/types.js';
-import { sanitizeLine as s } from '../../core/util/sanitize.js';
+import { sanitizeLine as s, terminalSafeJson } from '../../core/util/sanitize.js';
 import type { CliIo } from '../io.js';
 
 interface AnnotateFlags {
@@ -84,13 +84,13 @@ export async function runAnnotate(flags: AnnotateFlags, io: CliIo): Promise<numb
   try {
     if (flags.delete) {
       const a = await w.update((sess) => deleteAnnotation(sess, flags.delete!, who));
-      if (flags.json) io.out(`${JSON.stringify(a)}\n`);
+      if (flags.json) io.out(`${terminalSafeJson(a)}\n`);
       else io.out(`deleted ${a.id} (kept with its history)\n`);
       return 0;
     }
     if (flags.restore) {
       const a = await w.update((sess) => restoreAnnotation(sess, flags.restore!, who));
-      if (flags.json) io.out(`${JSON.stringify(a)}\n`);
+      if (flags.json) io.out(`${terminalSafeJson(a)}\n`);
       else io.out(`restored ${a.id}: ${a.disposition} (${a.history.length} earlier state(s) kept)\n`);
       return 0;
     }
@@ -99,7 +99,7 @@ export async function runAnnotate(flags: AnnotateFlags, io: CliIo): Promise<numb
       const a = await w.update((sess) =>
         editAnnotation(sess, flags.edit!, { ...(flags.disposition ? { disposition: flags.disposition as never } : {}), ...(flags.severity ? { severity: flags.severity } : {}), ...(flags.text !== undefined ? { text: flags.text } : {}) }, who),
       );
-      if (flags.json) io.out(`${JSON.stringify(a)}\n`);
+      if (flags.json) io.out(`${terminalSafeJson(a)}\n`);
       else io.out(`edited ${a.id}: ${a.disposition} (${a.history.length} earlier state(s) kept)\n`);
       return 0;
     }
@@ -107,7 +107,7 @@ export async function runAnnotate(flags: AnnotateFlags, io: CliIo): Promise<numb
     if (flags.text === undefined) usage('--text is required');
     const subjects = await resolveSubjects(w.session, flags.image, subjectSpec(flags), pathExists);
     const added = await w.update((sess) => addAnnotations(sess, subjects, { disposition: flags.disposition as never, severity: flags.severity ?? null, text: flags.text!, author: who }));
-    if (flags.json) io.out(`${JSON.stringify(added)}\n`);
+    if (flags.json) io.out(`${terminalSafeJson(added)}\n`);
     else for (const a of added) io.out(`saved ${a.id}: ${a.disposition} on ${s(a.subject.image)} ${s(JSON.stringify(a.subject))}\n`);
     return 0;
   } finally {

@@ -20,7 +20,7 @@ import { recheckSession } from '../../core/review/session.js';
 import { readSessionFile } from '../../core/review/store.js';
 import { DECISIONS, type Decision } from '../../core/review/types.js';
 import { loadTrustFile, signersDigest } from '../../core/trust/trust-file.js';
-import { sanitizeLine as s } from '../../core/util/sanitize.js';
+import { sanitizeLine as s, terminalSafeJson } from '../../core/util/sanitize.js';
 import { readPassphrase } from '../passphrase.js';
 import { collect } from '../options.js';
 import type { CliIo } from '../io.js';
@@ -92,7 +92,7 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
     io.err(`vouch: ${decision} refused: ${s(resolve(flags.session))} does not match a fresh run of its automated part on the pinned images (the file is stale or was edited): ${recheck.mismatches.length} difference(s)\n`);
     for (const m of recheck.mismatches) io.err(`  differs: ${s(m)}\n`);
     io.err(`  refresh it with: vouch session init --release ${s(recheck.release.path)} --out ${s(resolve(flags.session))} (annotations are kept), review the results, then approve\n`);
-    if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, mismatches: recheck.mismatches }, null, 2)}\n`);
+    if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, mismatches: recheck.mismatches }, 2)}\n`);
     return 1;
   }
   const session = recheck.session;
@@ -103,7 +103,7 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
     io.err(`vouch: ${decision} refused: the session's pinned digests are not the ones this machine pinned when it created the session (nothing signed):\n`);
     for (const line of pinLines(pins.changed)) io.err(`  changed: ${s(line)}\n`);
     io.err(`  to review what it pins now: vouch session init --release ${s(recheck.release.path)} --out NEW.review.json, review it, then approve that session\n`);
-    if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, refused: 'PINS_CHANGED', changed: pins.changed }, null, 2)}\n`);
+    if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, refused: 'PINS_CHANGED', changed: pins.changed }, 2)}\n`);
     return 1;
   }
   if (pins.unknown) {
@@ -117,7 +117,7 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
   if (signersDigest(trust) !== signersDigest(evidenceTrust) && trust.require.signers !== 'any') {
     io.err(`vouch: ${decision} refused: the release's trust file ${s(evidenceTrust.path)} lists other signers than ${s(trust.path)}: the session's signature results were judged under signers you do not trust (nothing signed)\n`);
     io.err(`  point the release's trust: at your trust file (or copy its signers), run vouch session init again, review, then approve\n`);
-    if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, refused: 'TRUST_MISMATCH', releaseTrust: evidenceTrust.path, trust: trust.path }, null, 2)}\n`);
+    if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, refused: 'TRUST_MISMATCH', releaseTrust: evidenceTrust.path, trust: trust.path }, 2)}\n`);
     return 1;
   }
   if (trust.reviewers.length === 0) throw new VouchError('INVALID_TRUST_FILE', `${trust.path}: reviewers: none listed; an approval must be signed by a trusted reviewer`);
@@ -126,7 +126,7 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
   if (blockers.length) {
     io.err(`vouch: ${decision} refused: ${blockers.length} blocker(s)\n`);
     for (const b of blockers) io.err(`  blocker: ${s(b)}\n`);
-    if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, blockers }, null, 2)}\n`);
+    if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, blockers }, 2)}\n`);
     return 1;
   }
 
@@ -154,7 +154,7 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
   if (trustedAs && flags.reviewer && flags.reviewer !== trustedAs) usage(`--reviewer: ${JSON.stringify(flags.reviewer)}, but ${s(identity)} is trusted as reviewer ${JSON.stringify(trustedAs)} in ${trust.path}`);
   if (!trustedAs && !flags.reviewer) {
     io.err(`vouch: refused: ${s(identity)} matches no reviewer in ${trust.path}; add it there, or give --reviewer NAME for an untrusted self-review (it will not verify)\n`);
-    if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, refused: 'UNTRUSTED_SIGNER', identity, trust: trust.path }, null, 2)}\n`);
+    if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, refused: 'UNTRUSTED_SIGNER', identity, trust: trust.path }, 2)}\n`);
     return 1;
   }
   // (Keyless: Fulcio may certify an identity the token does not show; the verification below has the last word.)
@@ -169,7 +169,7 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
     const holder = await reviewerOfFile(out);
     if (holder !== name || !trustedAs) {
       io.err(`vouch: refused: ${shown} already holds ${holder === null ? 'a file that is not an approval record' : `the approval of reviewer ${JSON.stringify(s(holder))}`}; choose another --out (nothing written)\n`);
-      if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, refused: 'OTHER_REVIEWERS_FILE', approval: out, holder }, null, 2)}\n`);
+      if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, refused: 'OTHER_REVIEWERS_FILE', approval: out, holder }, 2)}\n`);
       return 1;
     }
   }
@@ -180,7 +180,7 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
     if (e instanceof ForeignExceptionsError) {
       io.err(`vouch: ${decision} ${s(e.message)}\n`);
       for (const x of e.exceptions) io.err(`  annotation: ${s(exceptionLine(x))}\n`);
-      if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, refused: 'ANNOTATIONS_BY_OTHERS', reviewer: name, annotations: e.exceptions }, null, 2)}\n`);
+      if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, refused: 'ANNOTATIONS_BY_OTHERS', reviewer: name, annotations: e.exceptions }, 2)}\n`);
       return 1;
     }
     const code = (e as NodeJS.ErrnoException).code;
@@ -197,12 +197,12 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
   if (!check.verified) {
     // Asked for explicitly (--reviewer with an unlisted key): written, and said plainly that it will not verify.
     io.err(`vouch: untrusted self-review written to ${out}: it does not verify against ${trust.path} (${check.code})\n`);
-    if (flags.json) io.out(`${JSON.stringify({ ok: true, decision, approval: out, reviewer: name, verified: false }, null, 2)}\n`);
+    if (flags.json) io.out(`${terminalSafeJson({ ok: true, decision, approval: out, reviewer: name, verified: false }, 2)}\n`);
     else io.out(`${decision}: ${s(session.release.name)} ${s(session.release.version)}\napproval  ${out} (untrusted self-review: will not verify)\n`);
     return 0;
   }
   const ok = check;
-  if (flags.json) io.out(`${JSON.stringify({ ok: true, decision, approval: out, reviewer: ok.reviewer, identity: ok.identity, subjects: statement.subject, exceptions }, null, 2)}\n`);
+  if (flags.json) io.out(`${terminalSafeJson({ ok: true, decision, approval: out, reviewer: ok.reviewer, identity: ok.identity, subjects: statement.subject, exceptions }, 2)}\n`);
   else {
     io.out(`${decision}: ${s(session.release.name)} ${s(session.release.version)}\n`);
     io.out(`approval  ${s(out)}\n`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { attachApproval, type AttachReport } from '../../core/approval/attach.js';
-import { sanitizeLine } from '../../core/util/sanitize.js';
+import { sanitizeLine, terminalSafeJson } from '../../core/util/sanitize.js';
 import { collect } from '../options.js';
 import type { CliIo } from '../io.js';
 
@@ -21,7 +21,7 @@ export function formatAttach(r: AttachReport): string {
 
 export async function runAttach(approval: string, flags: AttachFlags, io: CliIo): Promise<number> {
   const report = await attachApproval(approval, flags.to, flags.insecureRegistry?.length ? { insecureRegistries: flags.insecureRegistry } : {});
-  if (flags.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
+  if (flags.json) io.out(`${terminalSafeJson(report, 2)}\n`);
   else io.out(`${formatAttach(report)}\n`);
   return 0;
 }

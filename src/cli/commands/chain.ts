@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { chainPasses, refreshTrustedRoot, resolveTrust, verifyChain, type ChainOptions, type ChainReport } from '../../core/trust/chain.js';
 import { unpinnedSignerWarnings } from '../../core/trust/trust-file.js';
-import { sanitizeLine } from '../../core/util/sanitize.js';
+import { sanitizeLine, terminalSafeJson } from '../../core/util/sanitize.js';
 import { collect, parsePlatform } from '../options.js';
 import type { CliIo } from '../io.js';
 import type { ChainApproval } from '../../core/approval/attached.js';
-import { toJsonText } from '../../core/util/path-bytes.js';
 import { loadSignerTrustFile } from '../../core/trust/trust-file.js';
 
 export interface ChainFlags {
@@ -113,7 +112,7 @@ export async function runChain(ref: string, flags: ChainFlags, io: CliIo): Promi
   opts.trust = await resolveTrust(opts);
   for (const w of unpinnedSignerWarnings(opts.trust)) io.err(`vouch: warning: ${sanitizeLine(w)}\n`);
   const report = await verifyChain(ref, opts);
-  if (flags.json) io.out(`${toJsonText(report.json, 2)}\n`);
+  if (flags.json) io.out(`${terminalSafeJson(report.json, 2)}\n`);
   else io.out(`${formatChain(report)}\n`);
   return chainPasses(report.json) ? 0 : 1;
 }

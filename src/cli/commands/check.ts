@@ -22,12 +22,11 @@ import {
 } from '../../core/checks/index.js';
 import { VouchError } from '../../core/errors.js';
 import { describeBaseline } from '../../core/approval/baseline.js';
-import { sanitizeLine } from '../../core/util/sanitize.js';
+import { sanitizeLine, terminalSafeJson } from '../../core/util/sanitize.js';
 import { table, WHOLE } from '../format/text.js';
 import { noStyle, styleFor, type Style } from '../format/style.js';
 import { collect, parsePlatform } from '../options.js';
 import type { CliIo } from '../io.js';
-import { toJsonText } from '../../core/util/path-bytes.js';
 import { loadSignerTrustFile } from '../../core/trust/trust-file.js';
 
 export interface CheckFlags {
@@ -147,10 +146,10 @@ export async function runCheck(refs: string[], flags: CheckFlags, io: CliIo): Pr
   const run = await checkReferences(refs, opts).finally(progress.done);
   const failOn = (flags.failOn as Severity | undefined) ?? policy.failOn;
   for (const w of run.resultSet.warnings) io.err(`vouch: warning: ${sanitizeLine(w)}\n`);
-  if (format === 'json') io.out(`${toJsonText(run.resultSet, 2)}\n`);
+  if (format === 'json') io.out(`${terminalSafeJson(run.resultSet, 2)}\n`);
   else if (format === 'sarif') {
     const pkg = packageJson();
-    io.out(`${toJsonText(toSarif(run.resultSet, registry, { toolVersion: pkg.version ?? '0.0.0', docsBaseUrl: docsBaseUrl(pkg), images: run.images }), 2)}\n`);
+    io.out(`${terminalSafeJson(toSarif(run.resultSet, registry, { toolVersion: pkg.version ?? '0.0.0', docsBaseUrl: docsBaseUrl(pkg), images: run.images }), 2)}\n`);
   } else io.out(`${formatCheckTable(run, failOn, styleFor())}\n`);
   return failsAt(run.resultSet.results, failOn) ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { VouchError } from '../../core/errors.js';
-import { sanitizeLine } from '../../core/util/sanitize.js';
+import { sanitizeLine, terminalSafeJson } from '../../core/util/sanitize.js';
 import { checkPreference, isKnownPreference, openPreferences, PREFERENCE_KEYS, storedKeyOverrides, type Preferences } from '../../tui/preferences.js';
 import type { CliIo } from '../io.js';
 import { REBINDABLE } from '../../tui/keys.js';
@@ -18,7 +18,7 @@ export function registerConfig(program: Command, io: CliIo): void {
     .action((key: string, flags: { json?: boolean }) => {
       if (!isKnownPreference(key)) throw unknownKey(key);
       const v = get(key);
-      if (flags.json) io.out(`${JSON.stringify(v ?? null)}\n`);
+      if (flags.json) io.out(`${terminalSafeJson(v ?? null)}\n`);
       else if (v === undefined) io.setExitCode(1);
       else io.out(`${sanitizeLine(v)}\n`);
     });
@@ -45,7 +45,7 @@ export function registerConfig(program: Command, io: CliIo): void {
       const p = openPreferences();
       const all: Record<string, string | null> = Object.fromEntries(PREFERENCE_KEYS.map((k) => [k, (p.get(k as keyof Preferences) as unknown as string | undefined) ?? null]));
       for (const [action, v] of Object.entries(storedKeyOverrides(p))) all[`keys.${action}`] = String(v);
-      if (flags.json) io.out(`${JSON.stringify({ path: p.path, ...all }, null, 2)}\n`);
+      if (flags.json) io.out(`${terminalSafeJson({ path: p.path, ...all }, 2)}\n`);
       else io.out(`${Object.keys(all).map((k) => `${k.padEnd(15)} ${all[k] === null ? '(unset)' : sanitizeLine(all[k]!)}`).join('\n')}\n# keys.<action> rebinds one of: ${REBINDABLE.join(' ')}\n# ${p.path}\n`);
     });
 }

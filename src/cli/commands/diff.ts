@@ -2,11 +2,10 @@ import { progressReporter } from '../progress.js';
 import type { Command } from 'commander';
 import { diffInputs, type DiffReport, type DiffResult, type KeyedChanges, type LayerRef } from '../../core/diff/index.js';
 import { formatReference } from '../../core/ref/parse.js';
-import { sanitizeLine } from '../../core/util/sanitize.js';
+import { sanitizeLine, terminalSafeJson } from '../../core/util/sanitize.js';
 import { humanBytes, LAYER_SIZES_LEGEND, shortDigest, table, WHOLE } from '../format/text.js';
 import { collect, parsePlatform } from '../options.js';
 import type { CliIo } from '../io.js';
-import { toJsonText } from '../../core/util/path-bytes.js';
 
 export interface DiffFlags {
   json?: boolean;
@@ -32,7 +31,7 @@ export async function runDiff(base: string, target: string, flags: DiffFlags, io
       if (!flags.json && !r.how.startsWith('transport ')) io.err(`vouch: ${sanitizeLine(input)}: ${r.how}: ${sanitizeLine(formatReference(r.reference))}\n`);
     },
   }).finally(progress.done);
-  if (flags.json) io.out(`${toJsonText(result.report, 2)}\n`);
+  if (flags.json) io.out(`${terminalSafeJson(result.report, 2)}\n`);
   else io.out(formatDiff(result));
   return 0;
 }

@@ -4,7 +4,7 @@ import { drift, type DriftReport } from '../../core/approval/drift.js';
 import { loadApprovals } from '../../core/approval/verify.js';
 import { daemonEndpoint, dockerClient } from '../../core/sources/daemon.js';
 import { loadTrustFile, TRUST_FILE_NAME } from '../../core/trust/trust-file.js';
-import { sanitizeLine } from '../../core/util/sanitize.js';
+import { sanitizeLine, terminalSafeJson } from '../../core/util/sanitize.js';
 import { table, WHOLE } from '../format/text.js';
 import { collect } from '../options.js';
 import type { CliIo } from '../io.js';
@@ -45,7 +45,7 @@ export async function runDrift(flags: DriftFlags, io: CliIo): Promise<number> {
   const approvals = await loadApprovals(flags.approvals);
   const docker = await dockerClient();
   const report = await drift(docker, approvalCoverage(approvals, trust), await daemonEndpoint(docker));
-  if (flags.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
+  if (flags.json) io.out(`${terminalSafeJson(report, 2)}\n`);
   else io.out(`${formatDrift(report)}\n`);
   return report.ok ? 0 : 1;
 }

@@ -3,7 +3,7 @@ import { approvalCoverage } from '../../core/approval/covers.js';
 import { gate, type GateImage, type GateReport } from '../../core/approval/gate.js';
 import { loadApprovals } from '../../core/approval/verify.js';
 import { loadTrustFile, TRUST_FILE_NAME } from '../../core/trust/trust-file.js';
-import { sanitizeLine } from '../../core/util/sanitize.js';
+import { sanitizeLine, terminalSafeJson } from '../../core/util/sanitize.js';
 import { table } from '../format/text.js';
 import { collect } from '../options.js';
 import type { CliIo } from '../io.js';
@@ -45,7 +45,7 @@ export async function runGate(files: string[], flags: GateFlags, io: CliIo): Pro
   const approvals = await loadApprovals(flags.approvals);
   const report = await gate(files, approvalCoverage(approvals, trust));
   for (const w of report.warnings) io.err(`vouch: warning: ${sanitizeLine(w)}\n`);
-  if (flags.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
+  if (flags.json) io.out(`${terminalSafeJson(report, 2)}\n`);
   else io.out(`${formatGate(report)}\n`);
   return report.ok ? 0 : 1;
 }

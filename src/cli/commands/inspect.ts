@@ -8,7 +8,7 @@ import { styleFor } from '../format/style.js';
 import { progressReporter } from '../progress.js';
 import { collect, parsePlatform } from '../options.js';
 import type { CliIo } from '../io.js';
-import { toJsonText } from '../../core/util/path-bytes.js';
+import { terminalSafeJson } from '../../core/util/sanitize.js';
 
 export interface InspectFlags {
   platform?: string;
@@ -38,7 +38,7 @@ export async function runInspect(ref: string, flags: InspectFlags, io: CliIo): P
   }).finally(progress.done);
   // One redaction rule for every command and format (src/core/util/redact.ts); --show-secrets opts out.
   const analysis = flags.showSecrets ? inspected : redactAnalysis(inspected);
-  if (flags.json) io.out(`${toJsonText({ ...analysis, resolvedBy: resolution.how }, 2)}\n`);
+  if (flags.json) io.out(`${terminalSafeJson({ ...analysis, resolvedBy: resolution.how }, 2)}\n`);
   else io.out(`${formatInspect(analysis, resolution.how, styleFor())}\n`);
   return 0;
 }

@@ -6,6 +6,7 @@ import { VouchError } from '../../core/errors.js';
 import { generateApprovalKey } from '../../core/approval/key.js';
 import { readPassphrase } from '../passphrase.js';
 import type { CliIo } from '../io.js';
+import { terminalSafeJson } from '../../core/util/sanitize.js';
 
 export function registerKey(program: Command, io: CliIo): void {
   const cmd = program.command('key').description('approval signing keys');
@@ -19,7 +20,7 @@ export function registerKey(program: Command, io: CliIo): void {
       if (existsSync(`${flags.out}.key`)) throw new VouchError('USAGE', `${resolve(`${flags.out}.key`)}: already exists; not overwriting a key`);
       const pass = await readPassphrase('key generate', true);
       const k = await generateApprovalKey(flags.out, pass);
-      if (flags.json) io.out(`${JSON.stringify(k, null, 2)}\n`);
+      if (flags.json) io.out(`${terminalSafeJson(k, 2)}\n`);
       else io.out(`private key ${k.privatePath} (0600)\npublic key  ${k.publicPath}\nkey id      ${k.keyId}\n`);
       io.setExitCode(0);
     });

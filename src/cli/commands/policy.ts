@@ -5,6 +5,7 @@ import { VouchError } from '../../core/errors.js';
 import { loadTrustFile, TRUST_FILE_NAME } from '../../core/trust/trust-file.js';
 import { collect } from '../options.js';
 import type { CliIo } from '../io.js';
+import { terminalSafeJson } from '../../core/util/sanitize.js';
 
 export interface PolicyFlags {
   trust?: string;
@@ -27,7 +28,7 @@ export async function runPolicy(kind: string, flags: PolicyFlags, io: CliIo): Pr
     ...(flags.rekorUrl ? { rekorUrl: flags.rekorUrl } : {}),
   };
   const doc = kind === 'kyverno' ? kyvernoPolicy(req, opts) : policyControllerPolicy(req, opts);
-  io.out(flags.json ? `${JSON.stringify(doc, null, 2)}\n` : stringify(doc, { lineWidth: 0 }));
+  io.out(flags.json ? `${terminalSafeJson(doc, 2)}\n` : stringify(doc, { lineWidth: 0 }));
   return 0;
 }
 

@@ -28,12 +28,12 @@ import type { AttachedOptions, AttachedReport, AttachedSbom } from '../../core/p
 import { compareInventories, type InventoryComparison } from '../../core/packages/compare.js';
 import { describe, imageSubject, readSbomFile, SBOM_MAX_BYTES, toCycloneDx, toSpdx, type ImageSubject, type SbomInventory } from '../../core/packages/sbom/index.js';
 import type { Package, PackageInventory } from '../../core/packages/types.js';
-import { sanitizeLine } from '../../core/util/sanitize.js';
+import { sanitizeLine, terminalSafeJson } from '../../core/util/sanitize.js';
 import { synthesisedDigestCaveat } from '../../core/util/digest-caveat.js';
 import { table, WHOLE } from '../format/text.js';
 import type { CliIo } from '../io.js';
 import { collect, parsePlatform } from '../options.js';
-import { pathTextJson, toJsonText } from '../../core/util/path-bytes.js';
+import { pathTextJson } from '../../core/util/path-bytes.js';
 
 export const SBOM_OUTPUT_FORMATS = ['table', 'json', 'cyclonedx-json', 'spdx-json'] as const;
 export type SbomOutputFormat = (typeof SBOM_OUTPUT_FORMATS)[number];
@@ -324,14 +324,14 @@ export async function runSbom(target: string, flags: SbomFlags, io: CliIo): Prom
   };
   switch (format) {
     case 'json':
-      io.out(`${toJsonText({ ...sbomJson(inv, comparison, attachedJson, flags.attached ? 'top' : 'comparison'), ...(cacheInfo ? { cache: cacheInfo } : {}) }, 2)}\n`);
+      io.out(`${terminalSafeJson({ ...sbomJson(inv, comparison, attachedJson, flags.attached ? 'top' : 'comparison'), ...(cacheInfo ? { cache: cacheInfo } : {}) }, 2)}\n`);
       break;
     case 'cyclonedx-json':
-      io.out(`${JSON.stringify(toCycloneDx(inv, meta), pathTextJson, 2)}\n`);
+      io.out(`${terminalSafeJson(toCycloneDx(inv, meta), 2, pathTextJson)}\n`);
       if (comparison) io.err(`${compareText(comparison)}\n`);
       break;
     case 'spdx-json':
-      io.out(`${JSON.stringify(toSpdx(inv, meta), pathTextJson, 2)}\n`);
+      io.out(`${terminalSafeJson(toSpdx(inv, meta), 2, pathTextJson)}\n`);
       if (comparison) io.err(`${compareText(comparison)}\n`);
       break;
     case 'table': {

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { VouchError } from '../../core/errors.js';
 import { loadTrustedRoot, verifyBundle, TrustInputError, type BundlePolicy } from '../../core/trust/bundle.js';
 import type { Artifact } from '../../core/trust/types.js';
-import { sanitizeLine } from '../../core/util/sanitize.js';
+import { sanitizeLine, terminalSafeJson } from '../../core/util/sanitize.js';
 import { LOCAL_FILE_LIMITS, LocalFileError, readLocalFileSync } from '../../core/util/local-file.js';
 import type { CliIo } from '../io.js';
 
@@ -91,7 +91,7 @@ export async function runVerifyBundle(artifactArg: string, flags: VerifyBundleFl
   const result = await verifyBundle(bundleBytes, artifact, policy, root);
   const artifactDigest =
     artifact.kind === 'digest' ? `${artifact.algorithm}:${artifact.hex}` : `sha256:${createHash('sha256').update(artifact.bytes).digest('hex')}`;
-  if (flags.json) io.out(`${JSON.stringify({ bundle: flags.bundle, artifact: artifactDigest, ...result }, null, 2)}\n`);
+  if (flags.json) io.out(`${terminalSafeJson({ bundle: flags.bundle, artifact: artifactDigest, ...result }, 2)}\n`);
   if (!result.verified) {
     io.err(`${result.reason}: ${sanitizeLine(result.message)}\n`);
     return 1;

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { loadApprovals, verifyApprovalsForImage } from '../../core/approval/verify.js';
 import { VouchError } from '../../core/errors.js';
 import { loadTrustFile, TRUST_FILE_NAME } from '../../core/trust/trust-file.js';
-import { sanitizeLine as s } from '../../core/util/sanitize.js';
+import { sanitizeLine as s, terminalSafeJson } from '../../core/util/sanitize.js';
 import type { CliIo } from '../io.js';
 
 export function parseImageArg(v: string): { name: string; digest: string } {
@@ -27,7 +27,7 @@ export async function runVerify(files: string[], flags: { image: string; trust?:
   const v = await verifyApprovalsForImage(approvals, image, trust);
   if (flags.json) {
     const { ok, image: im, decision, release, reviewers, reasons } = v;
-    io.out(`${JSON.stringify({ ok, image: im, decision, release, reviewers, reasons }, null, 2)}\n`);
+    io.out(`${terminalSafeJson({ ok, image: im, decision, release, reviewers, reasons }, 2)}\n`);
   } else {
     io.out(`image     ${s(v.image)}\n`);
     if (v.release) io.out(`release   ${s(v.release.name)} ${s(v.release.version)}: ${v.decision}\n`);

@@ -63,6 +63,11 @@ export interface WriteApprovalOptions {
    * session file is not trusted input, anyone who can write it can add annotations under any name.
    */
   acceptAnnotationsBy?: readonly string[];
+  /**
+   * Annotation ids (of authors not accepted above) the reviewer read and accepts one by one: the
+   * workbench accepts exactly the exceptions it showed. Any other exception by someone else still refuses.
+   */
+  acceptAnnotationIds?: readonly string[];
 }
 
 export type WriteApprovalResult =
@@ -79,7 +84,7 @@ class NotVerified extends Error {}
  * errors are thrown as they come (the caller words them).
  */
 export async function writeVerifiedApproval(o: WriteApprovalOptions): Promise<WriteApprovalResult> {
-  const foreign = exceptionsByOthers(o.session, o.decision, o.reviewer.name, o.acceptAnnotationsBy ?? []);
+  const foreign = exceptionsByOthers(o.session, o.decision, o.reviewer.name, o.acceptAnnotationsBy ?? [], o.acceptAnnotationIds ?? []);
   if (foreign.length) throw new ForeignExceptionsError(o.reviewer.name, foreign);
   const statement = buildApprovalStatement(o.session, o.decision, o.rationale, o.reviewer, { now: o.now ?? new Date(), signersDigest: signersDigest(o.evidenceTrust), ...(o.expiresAt ? { expiresAt: o.expiresAt } : {}) });
   const bundle = await signApprovalStatement(statement, o.signer, o.signer.kind === 'key' && o.rekorUrl ? { rekorUrl: o.rekorUrl } : {});

@@ -14,7 +14,7 @@
 import { VouchError } from '../errors.js';
 import type { Annotation, Decision, ReviewSession } from '../review/types.js';
 import { approvalBlockers } from './blockers.js';
-import { annotationSubjectKey } from './statement.js';
+import { annotationSubjectKey, annotationsOnResult } from './statement.js';
 
 export interface SignedException {
   id: string;
@@ -24,13 +24,17 @@ export interface SignedException {
   target: string;
   disposition: string;
   text: string;
+  /** The check ids of the failing results it decides (annotationsOnResult), each once, in result order: what a one-line exception does. */
+  clears: string[];
 }
 
 /** Past this many candidates, each is listed without the one-by-one test (the test is one approvalBlockers run per annotation). */
 const MAX_TESTED = 200;
 
-function describe(a: Annotation): SignedException {
-  return { id: a.id, author: a.author, image: a.subject.image, target: annotationSubjectKey(a.subject), disposition: a.disposition, text: a.text };
+function describe(session: ReviewSession, a: Annotation): SignedException {
+  const im = session.images.find((i) => i.key === a.subject.image);
+  const clears = [...new Set((im?.checks.results ?? []).filter((r) => r.status === 'fail' && annotationsOnResult([a], im!.key, r).length > 0).map((r) => r.id))];
+  return { id: a.id, author: a.author, image: a.subject.image, target: annotationSubjectKey(a.subject), disposition: a.disposition, text: a.text, clears };
 }
 
 function without(session: ReviewSession, gone: ReadonlySet<Annotation>): ReviewSession {
@@ -49,20 +53,28 @@ export function clearingAnnotations(session: ReviewSession, decision: Decision, 
   const all = new Set(candidates);
   const bare = approvalBlockers(without(session, all), decision).length;
   if (bare === approvalBlockers(session, decision).length) return [];
-  if (candidates.length > MAX_TESTED) return candidates.map(describe);
+  if (candidates.length > MAX_TESTED) return candidates.map((a) => describe(session, a));
   return candidates
     .filter((c) => {
       const rest = new Set(all);
       rest.delete(c);
       return approvalBlockers(without(session, rest), decision).length < bare;
     })
-    .map(describe);
+    .map((a) => describe(session, a));
 }
 
-/** The exceptions the decision needs that were written by someone other than `reviewer` and not in `accepted`. */
-export function exceptionsByOthers(session: ReviewSession, decision: Decision, reviewer: string, accepted: readonly string[] = []): SignedException[] {
+/**
+ * The exceptions the decision needs that were written by someone other than `reviewer`, not by an
+ * author in `accepted`, and not one of the annotations `acceptedIds` names (those the reviewer was
+ * shown and accepted one by one, as the workbench does). An id two annotations share accepts neither:
+ * accepting what was shown must not accept a hidden twin.
+ */
+export function exceptionsByOthers(session: ReviewSession, decision: Decision, reviewer: string, accepted: readonly string[] = [], acceptedIds: readonly string[] = []): SignedException[] {
   const ok = new Set([reviewer, ...accepted].map(personName));
-  return clearingAnnotations(session, decision, (a) => !ok.has(personName(a.author)));
+  const uses = new Map<string, number>();
+  for (const a of session.annotations) uses.set(a.id, (uses.get(a.id) ?? 0) + 1);
+  const okIds = new Set(acceptedIds.filter((id) => uses.get(id) === 1));
+  return clearingAnnotations(session, decision, (a) => !ok.has(personName(a.author)) && !okIds.has(a.id));
 }
 
 /** "Rita Reviewer <rita@example.com>" and "Rita Reviewer" name one person (the workbench writes the first, --author often the second). */
@@ -72,7 +84,7 @@ function personName(author: string): string {
 
 /** One line per exception, for refusals and for the approval's own output. */
 export function exceptionLine(e: SignedException): string {
-  return `${e.disposition} ${e.id} by ${JSON.stringify(e.author)} on ${e.image} (${e.target}): ${e.text}`;
+  return `${e.disposition} ${e.id} by ${JSON.stringify(e.author)} on ${e.image} (${e.target}) clears ${e.clears.join(', ') || 'nothing'}: ${e.text}`;
 }
 
 /** Signing refused: exceptions written by others that the reviewer did not accept (`--accept-annotations-by`). */

@@ -82,8 +82,24 @@ const hex = (digest: string): string => digest.replace(/^sha256:/, '');
  * subject on that image — "accepted-risk on /usr/bin/su" accepts the setuid finding on /usr/bin/su —, as
  * an annotation on the check result itself does. Broader subjects (the whole image, a signature
  * attachment, which results name by key id) decide nothing automatically: the reviewer annotates the result.
+ *
+ * Matched by kind, never by comparing one string key with another: a result's subject key is a file path
+ * exactly when it is absolute (subjectKey: every other key is `image`, `env:…`, `package:…`,
+ * `signature:…`, `layer:…` or `history:…`), so a path annotation only ever matches an absolute path, and
+ * `{kind: path, path: "image"}` (which the session schema refuses anyway) matches nothing.
  */
-const EXACT_SUBJECT_KINDS: ReadonlySet<string> = new Set(['path', 'package', 'layer']);
+function subjectMatches(s: Annotation['subject'], resultSubject: string): boolean {
+  switch (s.kind) {
+    case 'path':
+      return s.path.startsWith('/') && resultSubject.startsWith('/') && s.path === resultSubject;
+    case 'package':
+      return resultSubject.startsWith('package:') && resultSubject.slice('package:'.length) === s.purl;
+    case 'layer':
+      return resultSubject.startsWith('layer:') && resultSubject.slice('layer:'.length) === s.digest;
+    default:
+      return false;
+  }
+}
 
 /** The live annotations that decide a failing result of image `imageKey`: on the result itself, or on the exact subject it names. */
 export function annotationsOnResult<A extends Pick<Annotation, 'subject'>>(live: readonly A[], imageKey: string, r: Pick<SessionCheckResult, 'id' | 'subject'>): A[] {
@@ -91,7 +107,7 @@ export function annotationsOnResult<A extends Pick<Annotation, 'subject'>>(live:
     const s = a.subject;
     if (s.image !== imageKey) return false;
     if (s.kind === 'check') return s.check === r.id && s.subject === r.subject;
-    return EXACT_SUBJECT_KINDS.has(s.kind) && annotationSubjectKey(s) === r.subject;
+    return subjectMatches(s, r.subject);
   });
 }
 

@@ -178,7 +178,7 @@ export function toSarif(set: CheckResultSet, registry: CheckRegistry, opts: Sari
         ...(ruleIndex !== undefined ? { ruleIndex } : {}),
         kind: 'fail',
         level: LEVEL[r.severity],
-        // Display text (`\xNN`); the exact bytes are in properties.subject (pathBytes, see toJsonText).
+        // Display text (`\xNN`); the exact bytes are in properties.subject (pathBytes, see terminalSafeJson).
         message: { text: escapePathBytes(`${r.message} [${s.image}]`) },
         locations: [{ physicalLocation: physical, ...(logical.length ? { logicalLocations: logical } : {}) }],
         partialFingerprints: { 'vouchSubject/v1': fingerprint(r) },

@@ -145,7 +145,8 @@ export const SESSION_SCHEMA = {
             oneOf: [
               subject('image', {}),
               subject('layer', { digest: STR }),
-              subject('path', { path: STR }),
+              // An absolute path: a relative one could be spelled like another subject's key ("image", "env:X").
+              subject('path', { path: { type: 'string', pattern: '^/' } }),
               subject('package', { purl: STR }),
               subject('signature', { digest: STR }),
               subject('check', { check: STR, subject: STR }),
@@ -176,6 +177,12 @@ export function parseSession(text: string, path: string): ReviewSession {
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) bad(path, 'not a review session: not a JSON object');
   if (doc.version !== SESSION_VERSION) bad(path, `version: ${JSON.stringify(doc.version ?? null)} is not a session version this vouch reads (${SESSION_VERSION})`);
+  // Named before the schema's oneOf (which says only "must match exactly one schema in oneOf").
+  if (Array.isArray(doc.annotations)) {
+    doc.annotations.forEach((a: any, i: number) => {
+      if (a?.subject?.kind === 'path' && typeof a.subject.path === 'string' && !a.subject.path.startsWith('/')) bad(path, `annotations.${i}.subject.path: ${JSON.stringify(a.subject.path)} is not an absolute path (a path annotation names a file in the image, /…)`);
+    });
+  }
   const e = checkSchema(SESSION_SCHEMA, doc);
   if (e) {
     const at = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';

@@ -105,11 +105,6 @@ export function pathBytesJson(_key: string, value: unknown): unknown {
   return out ?? value;
 }
 
-/** JSON text of `value` with names that are not UTF-8 written as pathBytesJson says. */
-export function toJsonText(value: unknown, indent?: number): string {
-  return JSON.stringify(value, pathBytesJson, indent);
-}
-
 /**
  * For documents with a fixed schema (CycloneDX, SPDX) where no `…Bytes` field
  * may be added: names that are not UTF-8 as display text only (valid JSON,

@@ -1,4 +1,4 @@
-import { escapePathBytes } from './path-bytes.js';
+import { escapePathBytes, pathBytesJson } from './path-bytes.js';
 
 /**
  * Strings that come from an image (paths, labels, env, history) are untrusted:
@@ -41,10 +41,14 @@ export function sanitizeText(s: string): string {
 const JSON_UNSAFE = new RegExp(`[\\u007f-\\u009f${INVISIBLE}]`, 'gu');
 
 /**
- * JSON for a terminal or a log: the same value, but DEL, C1 controls and the
- * invisible/format characters above (which JSON.stringify leaves raw) are
- * written as \uXXXX escapes, so printing it cannot reorder or hide text.
+ * The JSON every command prints (one serialiser for all `--json`, SARIF,
+ * CycloneDX and SPDX output): the same value, but DEL, C1 controls and the
+ * invisible/format characters above (bidi overrides included, which
+ * JSON.stringify leaves raw) are written as \uXXXX escapes, so printing it
+ * cannot reorder or hide text; it parses back to the same strings. Names that
+ * are not UTF-8 are written as `replacer` says (default pathBytesJson: display
+ * text plus a `…Bytes` sibling, never a lone surrogate).
  */
-export function terminalSafeJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(JSON_UNSAFE, (ch) => [...Array(ch.length).keys()].map((i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''));
+export function terminalSafeJson(value: unknown, indent?: number, replacer: (key: string, value: unknown) => unknown = pathBytesJson): string {
+  return JSON.stringify(value, replacer, indent).replace(JSON_UNSAFE, (ch) => [...Array(ch.length).keys()].map((i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''));
 }

@@ -18,8 +18,12 @@ type Step =
   | { kind: 'confirm'; decision: Decision; rationale: string }
   /** The signing key is encrypted and no passphrase is known: a masked input; `error` after a wrong one, `attempt` clears the input. */
   | { kind: 'passphrase'; decision: Decision; rationale: string; key: string; error: string | null; attempt: number }
-  /** The decision relies on exceptions written by others: listed; `y` accepts their authors and signs again. */
-  | { kind: 'accept'; decision: Decision; rationale: string; passphrase?: string; authors: string[]; exceptions: Blocker[] }
+  /**
+   * The decision relies on exceptions written by others: as many as fit are shown; `y` accepts exactly
+   * those (their annotation ids, with the ones accepted on earlier pages in `accepted`) and asks again:
+   * the next page of the others, or the signature once none is left.
+   */
+  | { kind: 'accept'; decision: Decision; rationale: string; passphrase?: string; authors: string[]; exceptions: Blocker[]; accepted: string[] }
   | { kind: 'done'; result: ApproveResult };
 
 export function ApproveScreen(): React.JSX.Element {
@@ -32,6 +36,8 @@ export function ApproveScreen(): React.JSX.Element {
   // from an effect, and the input it mounts subscribes in its own. Kept here (typeAhead) and seeded into it.
   const ahead = useRef<{ text: string; submit: boolean } | null>(null);
   const [, reseed] = useState(0);
+  // The ids of the exceptions the accept step shows in this render: what `y` accepts, and nothing else.
+  const shownIds = useRef<string[]>([]);
 
   useEffect(() => {
     let gone = false;
@@ -51,18 +57,18 @@ export function ApproveScreen(): React.JSX.Element {
   }, [typing]);
 
   // Signs through the port; a key that needs its passphrase turns into the masked input (again after a wrong one).
-  const sign = (decision: Decision, rationale: string, passphrase?: string, acceptAnnotationsBy?: string[]): void => {
+  const sign = (decision: Decision, rationale: string, passphrase?: string, acceptAnnotationIds?: string[]): void => {
     setBusy(true);
-    void port.approve({ decision, rationale, ...(passphrase !== undefined ? { passphrase } : {}), ...(acceptAnnotationsBy ? { acceptAnnotationsBy } : {}) }).then(async (result) => {
+    void port.approve({ decision, rationale, ...(passphrase !== undefined ? { passphrase } : {}), ...(acceptAnnotationIds ? { acceptAnnotationIds } : {}) }).then(async (result) => {
       setBusy(false);
       if (result.passphrase) {
         const attempt = step.kind === 'passphrase' ? step.attempt + 1 : 0;
         setStep({ kind: 'passphrase', decision, rationale, key: result.passphrase.key, error: result.passphrase.wrong ? result.message : null, attempt });
         return;
       }
-      // Accepted only once read: the first time, never after an accept (the list could have grown meanwhile).
-      if (result.foreign && !acceptAnnotationsBy) {
-        setStep({ kind: 'accept', decision, rationale, ...(passphrase !== undefined ? { passphrase } : {}), authors: result.foreign.authors, exceptions: result.blockers });
+      // Accepted only once read: the port lists those not accepted yet (never shown), the next page of them.
+      if (result.foreign) {
+        setStep({ kind: 'accept', decision, rationale, ...(passphrase !== undefined ? { passphrase } : {}), authors: result.foreign.authors, exceptions: result.blockers, accepted: acceptAnnotationIds ?? [] });
         return;
       }
       setStep({ kind: 'done', result });
@@ -74,7 +80,7 @@ export function ApproveScreen(): React.JSX.Element {
     typeAhead(input, key) {
       // A deliberate key, not Enter: an Enter typed ahead of the refusal must not accept what it lists.
       if (step.kind === 'accept') {
-        if (input === 'y' && !busy) sign(step.decision, step.rationale, step.passphrase, step.authors);
+        if (input === 'y' && !busy && shownIds.current.length) sign(step.decision, step.rationale, step.passphrase, [...step.accepted, ...shownIds.current]);
         return input === 'y';
       }
       const t = ahead.current;
@@ -136,6 +142,8 @@ export function ApproveScreen(): React.JSX.Element {
   const room = Math.max(1, height - lines.length - 8);
   for (const b of shownBlockers.slice(0, room)) line(`  ✘ ${b.message}`, 'bad');
   if (shownBlockers.length > room) line(`  … ${shownBlockers.length - room} more`, 'bad');
+  const page = step.kind === 'accept' ? step.exceptions.slice(0, Math.max(1, height - lines.length - 4)) : [];
+  shownIds.current = page.flatMap((b) => (b.id === undefined ? [] : [b.id]));
 
   return (
     <Box flexDirection="column" height={height}>
@@ -174,15 +182,19 @@ export function ApproveScreen(): React.JSX.Element {
       ) : step.kind === 'accept' ? (
         <Box flexDirection="column">
           <S tone="warn" bold>
-            {fit(`This ${step.decision} relies on ${step.exceptions.length} exception(s) written by others; the session file is not trusted input:`, width)}
+            {fit(`This ${step.decision} relies on ${step.exceptions.length} ${step.accepted.length ? 'more ' : ''}exception(s) written by others; the session file is not trusted input:`, width)}
           </S>
-          {step.exceptions.slice(0, Math.max(1, height - lines.length - 4)).map((b, i) => (
+          {page.map((b, i) => (
             <S key={`x${i}`} tone="warn">
               {fit(`  ${b.message}`, width)}
             </S>
           ))}
-          {step.exceptions.length > Math.max(1, height - lines.length - 4) ? <S tone="warn">{`  … ${step.exceptions.length - Math.max(1, height - lines.length - 4)} more (vouch session show lists them all)`}</S> : null}
-          <S tone="dim">{busy ? 'signing…' : fit(`y accepts the exceptions of ${step.authors.map((a) => JSON.stringify(a)).join(', ')} and signs them; Esc goes back`, width)}</S>
+          {step.exceptions.length > page.length ? <S tone="warn">{fit(`  … ${step.exceptions.length - page.length} more, shown after these (y does not accept them)`, width)}</S> : null}
+          <S tone="dim">
+            {busy
+              ? 'signing…'
+              : fit(`y accepts the ${page.length} exception(s) shown (by ${[...new Set(page.map((b) => JSON.stringify(b.author ?? '?')))].join(', ')}) and ${step.exceptions.length > page.length ? 'shows the next' : 'signs'}; Esc goes back`, width)}
+          </S>
         </Box>
       ) : step.kind === 'confirm' ? (
         <Box flexDirection="column">
