@@ -89,11 +89,16 @@ function useTerminalSize(fixed: { width?: number | undefined; height?: number | 
 
 /**
  * One input event as the keys a terminal sends one by one: Enter, Tab, Backspace and other control keys
- * apart from the text around them ("\rbecause" → "\r", "because"). Escape sequences come whole from Ink.
+ * apart from the text around them ("\rbecause" → "\r", "because"), and each escape sequence on its own: a
+ * held arrow key or a fast typist over SSH sends "\x1b[B\x1b[B\x1b[B" in one chunk, three moves, not one.
+ * CSI (ESC [ params final), SS3 (ESC O x), each optionally after a Meta ESC; ESC + one key (Meta); a lone
+ * ESC; and text one character at a time ("jjj" typed faster than a frame is three moves).
  */
+const KEY_TOKENS = /\x1b{1,2}\[[0-?]*[ -/]*[@-~]|\x1b{1,2}O[\s\S]|\x1b[^\x1b]|\x1b|[\x00-\x1a\x1c-\x1f\x7f]|[^\x00-\x1f\x7f]/gu;
+
 export function splitKeys(data: string): string[] {
-  if (data.startsWith('\x1b') || data.length < 2) return [data];
-  return data.match(/[\x00-\x1f\x7f]|[^\x00-\x1f\x7f]+/g) ?? [data];
+  if (data.length < 2) return [data];
+  return data.match(KEY_TOKENS) ?? [data];
 }
 
 export function App({ model, port, initialScreen = 'overview', width, height, theme, onFirstFrame, keys }: AppProps): React.JSX.Element {
@@ -315,7 +320,8 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
   // that is about to mount goes to the screen keeping it, and to no other listener (see useKeysApart).
   const takeAhead = useRef<(raw: string) => boolean>(() => false);
   takeAhead.current = (raw) => mode.kind === 'normal' && handler.current?.typeAhead?.(raw, rawKey(raw)) === true;
-  useKeysApart(inputEvents, takeAhead);
+  const drainKeys = useKeysApart(inputEvents, takeAhead);
+  useEffect(() => drainKeys());
 
   // @inkjs/ui's TextInput calls onChange from an effect that depends on its identity: keep it stable, and
   // write only real changes, or every render would call it again (an update loop).
@@ -421,18 +427,41 @@ function rawKey(raw: string): Key {
  * in order. Text typed ahead of an input that a key mounts is taken by the screen (ScreenHandler.typeAhead)
  * and reaches no other listener: the Select that mounted it must not take the rationale's Enter as its own.
  */
-function useKeysApart(events: NodeJS.EventEmitter, takeAhead: React.RefObject<(raw: string) => boolean>): void {
+function useKeysApart(events: NodeJS.EventEmitter, takeAhead: React.RefObject<(raw: string) => boolean>): () => void {
+  const pending = useRef<string[]>([]);
+  /** A key was handed on and the App has not rendered since: the next one waits (its handler would read stale state). */
+  const awaitingRender = useRef(false);
+  const deliver = useRef<(k: string) => void>(() => {});
+  const [, rendered] = useState(0);
   useLayoutEffect(() => {
     const original = events.emit;
+    deliver.current = (k) => {
+      awaitingRender.current = true;
+      if (!takeAhead.current(k)) original.call(events, 'input', k);
+      // Render even when the key changed nothing, so that the effect below hands on the next one.
+      rendered((n) => n + 1);
+    };
     events.emit = function (this: NodeJS.EventEmitter, event: string | symbol, ...args: unknown[]): boolean {
       if (event !== 'input' || typeof args[0] !== 'string') return original.call(this, event, ...args);
-      for (const k of splitKeys(args[0])) if (!takeAhead.current(k)) original.call(this, 'input', k);
+      // Ink hands a burst of keys (three Downs of a held arrow key, a paste) on in one go, before any render:
+      // each key's handler would read the state the first one saw. The first key now, the rest one per render.
+      pending.current.push(...splitKeys(args[0]));
+      if (!awaitingRender.current) deliver.current(pending.current.shift()!);
       return true;
     };
     return () => {
       events.emit = original;
     };
   }, [events]);
+  // Called after each render of the App (its children's effects, an input subscribing, have run by then).
+  return () => {
+    const next = pending.current.shift();
+    if (next === undefined) {
+      awaitingRender.current = false;
+      return;
+    }
+    deliver.current(next);
+  };
 }
 
 /** The status line's reminder of the main keys, from the effective table. */

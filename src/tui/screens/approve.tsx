@@ -122,7 +122,11 @@ export function ApproveScreen(): React.JSX.Element {
     subject: () => null,
   });
 
-  const seeded = step.kind === 'rationale' ? (ahead.current?.text ?? '') : '';
+  // What the rationale input was last mounted with: kept once the type-ahead is handed over, so that the
+  // input is not mounted anew (losing what was typed into it since) when the type-ahead ends.
+  const seedRef = useRef('');
+  if (step.kind !== 'rationale') seedRef.current = '';
+  const seeded = step.kind === 'rationale' ? (ahead.current?.text ?? seedRef.current) : '';
   const lines: React.JSX.Element[] = [];
   const head = (t: string): void => void lines.push(<S key={`h${lines.length}`} tone="header" bold>{fit(t, width)}</S>);
   const line = (t: string, tone?: 'ok' | 'bad' | 'warn' | 'dim'): void => void lines.push(<S key={`l${lines.length}`} tone={tone}>{fit(t, width)}</S>);
@@ -167,6 +171,7 @@ export function ApproveScreen(): React.JSX.Element {
               if (!t) return;
               // More typed since this render: seed again (the input is mounted anew with all of it).
               if (t.text !== seeded) return reseed((n) => n + 1);
+              seedRef.current = t.text;
               ahead.current = null;
               if (t.submit) setStep({ kind: 'confirm', decision: step.decision, rationale: t.text });
             }}
