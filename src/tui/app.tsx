@@ -92,8 +92,9 @@ function useTerminalSize(fixed: { width?: number | undefined; height?: number | 
  * apart from the text around them ("\rbecause" → "\r", "because"). Escape sequences come whole from Ink.
  */
 export function splitKeys(data: string): string[] {
-  if (data.startsWith('\x1b') || data.length < 2) return [data];
-  return data.match(/[\x00-\x1f\x7f]|[^\x00-\x1f\x7f]+/g) ?? [data];
+  if (data.length < 2) return [data];
+  // Escape sequences stay whole (CSI `ESC [ … final`, SS3 `ESC O x`, Alt+key `ESC x`): a burst of arrows is arrows.
+  return data.match(/\x1b\[[0-?]*[ -/]*[@-~]|\x1bO[\x20-\x7e]|\x1b[\x20-\x7e]|[\x00-\x1f\x7f]|[^\x00-\x1f\x7f]+/g) ?? [data];
 }
 
 export function App({ model, port, initialScreen = 'overview', width, height, theme, onFirstFrame, keys }: AppProps): React.JSX.Element {
@@ -113,6 +114,13 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
   const [, setTick] = useState(0);
   const store = useRef<Store>(new Map()).current;
   const handler = useRef<ScreenHandler | null>(null);
+  // Raw keys typed after the key that opened the annotation form and before the form listens: kept here (in
+  // order, from no other listener) and handed to the form when it mounts. null: not collecting.
+  const formAhead = useRef<string[] | null>(null);
+  const openForm = (m: Extract<Mode, { kind: 'annotate' }>): void => {
+    formAhead.current = [];
+    setMode(m);
+  };
   const themeValue = useMemo(() => theme ?? makeTheme(), [theme]);
 
   const refresh = useCallback(async () => setAnnotations(await port.load()), [port]);
@@ -163,7 +171,7 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
       handler.current = h;
     },
     jump,
-    openAnnotate: (subject, label, existing) => setMode(existing ? { kind: 'annotate', subject, label, existing } : { kind: 'annotate', subject, label }),
+    openAnnotate: (subject, label, existing) => openForm(existing ? { kind: 'annotate', subject, label, existing } : { kind: 'annotate', subject, label }),
     setCapture,
     confirm: (prompt, onYes) => setMode({ kind: 'confirm', prompt, onYes }),
     refresh,
@@ -215,7 +223,7 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
           setMessage('nothing selected to annotate here');
           return true;
         }
-        setMode({ kind: 'annotate', subject: s.subject, label: s.label });
+        openForm({ kind: 'annotate', subject: s.subject, label: s.label });
         return true;
       }
       default:
@@ -303,6 +311,12 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
       return;
     }
     onKey.current(next.ch, next.key);
+    // The key opened the annotation form: what was typed behind it is the form's (its text, say).
+    if (formAhead.current) {
+      formAhead.current.push(...queued.current.map((q) => q.ch));
+      queued.current = [];
+      return;
+    }
     // Render even when the key changed nothing, so the effect below takes the next one.
     if (queued.current.length) setQueueTick((t) => t + 1);
   }
@@ -314,7 +328,18 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
   // Chunks are split at Enter and other control keys, so a Select sees its Enter; text typed ahead of an input
   // that is about to mount goes to the screen keeping it, and to no other listener (see useKeysApart).
   const takeAhead = useRef<(raw: string) => boolean>(() => false);
-  takeAhead.current = (raw) => mode.kind === 'normal' && handler.current?.typeAhead?.(raw, rawKey(raw)) === true;
+  takeAhead.current = (raw) => {
+    if (formAhead.current) {
+      formAhead.current.push(raw);
+      return true;
+    }
+    return mode.kind === 'normal' && handler.current?.typeAhead?.(raw, rawKey(raw)) === true;
+  };
+  const takeFormAhead = useCallback((): string[] => {
+    const keys = formAhead.current ?? [];
+    formAhead.current = null;
+    return keys;
+  }, []);
   useKeysApart(inputEvents, takeAhead);
 
   // @inkjs/ui's TextInput calls onChange from an effect that depends on its identity: keep it stable, and
@@ -373,7 +398,7 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
               {mode.kind === 'help' ? (
                 <HelpView keys={keyInfo.table} width={size.width} height={ctx.height} offset={helpTop} />
               ) : mode.kind === 'annotate' ? (
-                <AnnotateForm label={mode.label} {...(mode.existing ? { existing: mode.existing } : {})} onSubmit={(f) => void submitAnnotation(f)} onCancel={() => setMode({ kind: 'normal' })} />
+                <AnnotateForm label={mode.label} {...(mode.existing ? { existing: mode.existing } : {})} typedAhead={takeFormAhead} onSubmit={(f) => void submitAnnotation(f)} onCancel={() => setMode({ kind: 'normal' })} />
               ) : (
                 <Body key={`${screen}:${imageIndex}`} />
               )}
