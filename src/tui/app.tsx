@@ -367,7 +367,7 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
       return;
     }
     setMode({ kind: 'normal' });
-    setMessage(`${mode.existing ? 'annotation updated' : 'annotated'}: ${mode.label}`);
+    setMessage(mode.existing ? `annotation updated: ${mode.label} (was ${mode.existing.disposition} by ${mode.existing.author}, kept in its history)` : `annotated: ${mode.label}`);
     await refresh();
   };
 

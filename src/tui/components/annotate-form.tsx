@@ -22,8 +22,6 @@ export interface AnnotateFormProps {
   onCancel(): void;
   /** Raw keys typed between the key that opened the form and the form listening (taken once). */
   typedAhead?: () => string[];
-  /** Shown under the subject: whose annotation this is when it is someone else's. */
-  note?: string;
 }
 
 type Sev = AnnotationFields['severity'];
@@ -38,7 +36,7 @@ interface FormState {
   error: string | null;
 }
 
-export function AnnotateForm({ label, existing, onSubmit, onCancel, typedAhead, note }: AnnotateFormProps): React.JSX.Element {
+export function AnnotateForm({ label, existing, onSubmit, onCancel, typedAhead }: AnnotateFormProps): React.JSX.Element {
   const { isRawModeSupported } = useStdin();
   // The current disposition first (focused), as before: Enter keeps it.
   const options: Disposition[] = existing ? [existing.disposition, ...DISPOSITIONS.filter((d) => d !== existing.disposition)] : [...DISPOSITIONS];
@@ -96,7 +94,7 @@ export function AnnotateForm({ label, existing, onSubmit, onCancel, typedAhead, 
         {existing ? 'Edit annotation' : 'Annotate'}
       </S>
       <S>{`subject: ${label}`}</S>
-      {note ? <S tone="warn">{note}</S> : null}
+      {existing ? <S tone="dim">{`written by ${existing.author}: saving records you as its author; this version and its author stay in its history`}</S> : null}
       {s.step === 'disposition' ? (
         <Box flexDirection="column">
           <S tone="dim">{severity}</S>
