@@ -38,7 +38,7 @@ export const SCREENS: ReadonlyArray<{ id: ScreenId; title: string; Component: ()
 ];
 
 /** Screens whose lists take the `/` filter. */
-const FILTERABLE = new Set<ScreenId>(['layers', 'packages', 'diff', 'checks', 'findings', 'chain']);
+const FILTERABLE = new Set<ScreenId>(['layers', 'packages', 'diff', 'checks', 'findings']);
 
 export interface AppProps {
   model: ReviewModel;
@@ -214,7 +214,10 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
         return true;
       }
       case 'filter':
-        if (!FILTERABLE.has(screen)) return false;
+        if (!FILTERABLE.has(screen)) {
+          setMessage(`${SCREENS.find((x) => x.id === screen)!.title} has no list to filter (${[...FILTERABLE].map((id) => SCREENS.find((x) => x.id === id)!.title).join(', ')} have)`);
+          return true;
+        }
         setMode({ kind: 'filter' });
         return true;
       case 'annotate': {
@@ -307,7 +310,7 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
       if (FILTERABLE.has(screen)) {
         setFilters((f) => ({ ...f, [filterKey]: rest }));
         setMode({ kind: 'filter' });
-      }
+      } else global('filter', '/');
       return;
     }
     onKey.current(next.ch, next.key);

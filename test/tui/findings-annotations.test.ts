@@ -65,3 +65,15 @@ test("someone else's annotation says whose it is; re-classifying or editing it k
   assert.match(f, /history: must-fix "remove it" · by alice <alice@example\.com>/);
   t.unmount();
 });
+
+test('/ on a screen without a list to filter says so (Overview, Chain, Approve)', async () => {
+  const t = await open();
+  let f = await t.press('1', '/');
+  assert.match(f, /Overview has no list to filter \(Layers, Packages, Diff, Checks, Findings have\)/);
+  f = await t.press('5', '/');
+  assert.match(f, /Chain has no list to filter/);
+  // The keys after it are not taken as a filter: `2` still switches screens.
+  f = await t.press('2');
+  assert.match(f, /MERGED FILESYSTEM/);
+  t.unmount();
+});
