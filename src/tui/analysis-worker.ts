@@ -19,6 +19,23 @@ export type WorkerMessage =
 
 const send = (m: WorkerMessage): void => void process.send?.(m);
 
+/**
+ * The last message, then leave: a large result (a 'done' of 200k files is tens
+ * of MB) is still being written when process.send returns, so the channel is
+ * closed only once the message has been handed to the pipe (the send callback).
+ * A write that fails leaves with exit 3 (the UI names it).
+ */
+const sendLast = (m: WorkerMessage): void => {
+  if (!process.send) return;
+  process.send(m, undefined, {}, (err) => {
+    if (err) {
+      process.stderr.write(`could not send the ${m.type} message to the workbench: ${err.message}\n`);
+      process.exitCode = 3;
+    }
+    process.disconnect?.();
+  });
+};
+
 process.once('message', (req: WorkerRequest) => {
   let last = 0;
   loadReviewParts(req.refs, {
@@ -32,12 +49,10 @@ process.once('message', (req: WorkerRequest) => {
     },
   }).then(
     (parts) => {
-      send({ type: 'done', parts });
-      process.disconnect?.();
+      sendLast({ type: 'done', parts });
     },
     (e: unknown) => {
-      send({ type: 'error', message: errorLine(e), exitCode: isVouchError(e) ? e.exitCode : 2 });
-      process.disconnect?.();
+      sendLast({ type: 'error', message: errorLine(e), exitCode: isVouchError(e) ? e.exitCode : 2 });
     },
   );
 });

@@ -38,7 +38,7 @@ export const SCREENS: ReadonlyArray<{ id: ScreenId; title: string; Component: ()
 ];
 
 /** Screens whose lists take the `/` filter. */
-const FILTERABLE = new Set<ScreenId>(['layers', 'packages', 'diff', 'checks', 'findings', 'chain']);
+const FILTERABLE = new Set<ScreenId>(['layers', 'packages', 'diff', 'checks', 'findings']);
 
 export interface AppProps {
   model: ReviewModel;
@@ -118,6 +118,13 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
   const [, setTick] = useState(0);
   const store = useRef<Store>(new Map()).current;
   const handler = useRef<ScreenHandler | null>(null);
+  // Raw keys typed after the key that opened the annotation form and before the form listens: kept here (in
+  // order, from no other listener) and handed to the form when it mounts. null: not collecting.
+  const formAhead = useRef<string[] | null>(null);
+  const openForm = (m: Extract<Mode, { kind: 'annotate' }>): void => {
+    formAhead.current = [];
+    setMode(m);
+  };
   const themeValue = useMemo(() => theme ?? makeTheme(), [theme]);
 
   const refresh = useCallback(async () => setAnnotations(await port.load()), [port]);
@@ -168,7 +175,7 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
       handler.current = h;
     },
     jump,
-    openAnnotate: (subject, label, existing) => setMode(existing ? { kind: 'annotate', subject, label, existing } : { kind: 'annotate', subject, label }),
+    openAnnotate: (subject, label, existing) => openForm(existing ? { kind: 'annotate', subject, label, existing } : { kind: 'annotate', subject, label }),
     setCapture,
     confirm: (prompt, onYes) => setMode({ kind: 'confirm', prompt, onYes }),
     refresh,
@@ -211,7 +218,10 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
         return true;
       }
       case 'filter':
-        if (!FILTERABLE.has(screen)) return false;
+        if (!FILTERABLE.has(screen)) {
+          setMessage(`${SCREENS.find((x) => x.id === screen)!.title} has no list to filter (${[...FILTERABLE].map((id) => SCREENS.find((x) => x.id === id)!.title).join(', ')} have)`);
+          return true;
+        }
         setMode({ kind: 'filter' });
         return true;
       case 'annotate': {
@@ -220,7 +230,7 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
           setMessage('nothing selected to annotate here');
           return true;
         }
-        setMode({ kind: 'annotate', subject: s.subject, label: s.label });
+        openForm({ kind: 'annotate', subject: s.subject, label: s.label });
         return true;
       }
       default:
@@ -304,10 +314,16 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
       if (FILTERABLE.has(screen)) {
         setFilters((f) => ({ ...f, [filterKey]: rest }));
         setMode({ kind: 'filter' });
-      }
+      } else global('filter', '/');
       return;
     }
     onKey.current(next.ch, next.key);
+    // The key opened the annotation form: what was typed behind it is the form's (its text, say).
+    if (formAhead.current) {
+      formAhead.current.push(...queued.current.map((q) => q.ch));
+      queued.current = [];
+      return;
+    }
     // Render even when the key changed nothing, so the effect below takes the next one.
     if (queued.current.length) setQueueTick((t) => t + 1);
   }
@@ -319,7 +335,18 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
   // Chunks are split at Enter and other control keys, so a Select sees its Enter; text typed ahead of an input
   // that is about to mount goes to the screen keeping it, and to no other listener (see useKeysApart).
   const takeAhead = useRef<(raw: string) => boolean>(() => false);
-  takeAhead.current = (raw) => mode.kind === 'normal' && handler.current?.typeAhead?.(raw, rawKey(raw)) === true;
+  takeAhead.current = (raw) => {
+    if (formAhead.current) {
+      formAhead.current.push(raw);
+      return true;
+    }
+    return mode.kind === 'normal' && handler.current?.typeAhead?.(raw, rawKey(raw)) === true;
+  };
+  const takeFormAhead = useCallback((): string[] => {
+    const keys = formAhead.current ?? [];
+    formAhead.current = null;
+    return keys;
+  }, []);
   const drainKeys = useKeysApart(inputEvents, takeAhead);
   useEffect(() => drainKeys());
 
@@ -348,7 +375,7 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
       return;
     }
     setMode({ kind: 'normal' });
-    setMessage(`${mode.existing ? 'annotation updated' : 'annotated'}: ${mode.label}`);
+    setMessage(mode.existing ? `annotation updated: ${mode.label} (was ${mode.existing.disposition} by ${mode.existing.author}, kept in its history)` : `annotated: ${mode.label}`);
     await refresh();
   };
 
@@ -379,7 +406,7 @@ export function App({ model, port, initialScreen = 'overview', width, height, th
               {mode.kind === 'help' ? (
                 <HelpView keys={keyInfo.table} width={size.width} height={ctx.height} offset={helpTop} />
               ) : mode.kind === 'annotate' ? (
-                <AnnotateForm label={mode.label} {...(mode.existing ? { existing: mode.existing } : {})} onSubmit={(f) => void submitAnnotation(f)} onCancel={() => setMode({ kind: 'normal' })} />
+                <AnnotateForm label={mode.label} {...(mode.existing ? { existing: mode.existing } : {})} typedAhead={takeFormAhead} onSubmit={(f) => void submitAnnotation(f)} onCancel={() => setMode({ kind: 'normal' })} />
               ) : (
                 <Body key={`${screen}:${imageIndex}`} />
               )}

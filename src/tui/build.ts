@@ -65,14 +65,14 @@ export function layerFileStatuses(walks: readonly Pick<LayerWalk, 'entries'>[]):
     const out: LayerFile[] = [];
     for (const e of w.entries) {
       if (e.type === 'whiteout' || e.type === 'opaque') {
-        out.push({ path: s(e.path), type: e.type, size: 0, mode: e.mode, uid: e.uid, gid: e.gid, status: 'removed' });
+        out.push({ path: e.path, type: e.type, size: 0, mode: e.mode, uid: e.uid, gid: e.gid, status: 'removed' });
         if (e.type === 'whiteout') present.delete(e.path);
         removedDirs.set(e.path, li);
         continue;
       }
       const status: ChangeStatus = exists(e.path) ? (e.type === 'dir' ? 'unchanged' : 'modified') : 'added';
-      const f: LayerFile = { path: s(e.path), type: e.type, size: e.size, mode: e.mode, uid: e.uid, gid: e.gid, status };
-      if (e.linkname !== undefined) f.linkname = s(e.linkname);
+      const f: LayerFile = { path: e.path, type: e.type, size: e.size, mode: e.mode, uid: e.uid, gid: e.gid, status };
+      if (e.linkname !== undefined) f.linkname = e.linkname;
       out.push(f);
       present.set(e.path, li);
     }
@@ -100,9 +100,9 @@ export function packageRows(analysis: ImageAnalysis, inventory: PackageInventory
         version: s(p.version),
         type: s(p.type),
         licenses: s(p.licenses.join(', ')),
-        purl: s(p.purl),
+        purl: p.purl,
         layer: null,
-        locations: p.locations.map((l) => ({ path: s(l.path), layer: null })),
+        locations: p.locations.map((l) => ({ path: l.path, layer: null })),
         mismatch: 'only-in-sbom',
       });
     }
@@ -114,9 +114,9 @@ export function packageRows(analysis: ImageAnalysis, inventory: PackageInventory
       version: s(p.version),
       type: s(p.type),
       licenses: s(p.licenses.join(', ')),
-      purl: s(p.purl),
+      purl: p.purl,
       layer: layerOf(p.locations[0]?.layer ?? null),
-      locations: p.locations.map((l) => ({ path: s(l.path), layer: layerOf(l.layer) })),
+      locations: p.locations.map((l) => ({ path: l.path, layer: layerOf(l.layer) })),
       mismatch: mark?.kind ?? null,
     };
     if (mark?.other !== undefined) row.otherVersion = s(mark.other);
@@ -147,8 +147,8 @@ export function imageModel(p: ImageParts): ImageModel {
       const inputs: TreeInput[] = [];
       for (const [path, n] of merged.paths) {
         const e = n.entry;
-        const row: TreeInput = { path: s(path), type: e.type, size: e.size, mode: e.mode, status: n.layer === 0 ? 'unchanged' : 'added', layer: n.layer };
-        if (e.linkname !== undefined) row.linkname = s(e.linkname);
+        const row: TreeInput = { path, type: e.type, size: e.size, mode: e.mode, status: n.layer === 0 ? 'unchanged' : 'added', layer: n.layer };
+        if (e.linkname !== undefined) row.linkname = e.linkname;
         inputs.push(row);
       }
       t = buildTree(inputs);

@@ -7,6 +7,7 @@
  */
 import type { CheckResult, Severity } from '../core/checks/types.js';
 import type { AnnotationSubject as CoreSubject, ReviewSession } from '../core/review/types.js';
+import { missingReason } from '../core/review/reason.js';
 import { resultId } from './model.js';
 import { blockersOf, sessionCheckSubject } from './session-map.js';
 import type { Annotation, AnnotationFields, AnnotationSubject, ApproveRequest, ApproveResult, Blocker, Decision, DecisionRecord, SessionPort } from './session-port.js';
@@ -26,6 +27,8 @@ export class InMemorySessionPort implements SessionPort {
   }
 
   async annotate(subject: AnnotationSubject, fields: AnnotationFields): Promise<Annotation> {
+    const why = missingReason(fields.disposition, fields.text);
+    if (why) throw new Error(why);
     const a: Annotation = { id: `a${++this.seq}`, subject, ...fields, author: this.author, time: this.now().toISOString(), deleted: false, history: [] };
     this.annotations.push(a);
     return { ...a };
@@ -44,6 +47,8 @@ export class InMemorySessionPort implements SessionPort {
 
   async edit(id: string, fields: Partial<AnnotationFields>): Promise<Annotation> {
     const a = this.find(id);
+    const why = missingReason(fields.disposition ?? a.disposition, fields.text ?? a.text);
+    if (why) throw new Error(why);
     this.remember(a);
     Object.assign(a, fields, { author: this.author, time: this.now().toISOString() });
     return { ...a, history: [...a.history] };

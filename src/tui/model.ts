@@ -2,10 +2,13 @@
  * The review model: everything the workbench shows, assembled once by the
  * loader (loader.ts) from core results — the same objects `vouch inspect`,
  * `sbom`, `chain`, `check` and `diff` print with --json. Screens only read it;
- * nothing here does I/O. Strings that came from an image, SBOM or signature are
- * sanitised by the loader (sanitizeLine) before they land here, and the text
- * components sanitise again as they render (belt and braces: a screen that
- * forgets cannot leak an escape sequence).
+ * nothing here does I/O. Strings that came from an image, SBOM or signature
+ * are untrusted and go to the terminal only through the text components, which
+ * sanitise as they render (`S`, `Table`). Strings that identify something (file
+ * paths and link targets, purls) are kept raw — control characters and bytes
+ * that are not UTF-8 (path-bytes.ts) included — so that two names that look
+ * the same once sanitised stay two rows and two subjects; labels that are only
+ * shown (names, versions, created_by) are sanitised by the loader as well.
  */
 import type { CheckResult, Severity, Step } from '../core/checks/types.js';
 import type { DiffReport } from '../core/diff/index.js';

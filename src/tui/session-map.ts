@@ -14,9 +14,12 @@ import { sanitizeLine } from '../core/util/sanitize.js';
 import { resultId, type ImageModel, type ReviewModel } from './model.js';
 import type { Annotation, AnnotationSubject, Blocker } from './session-port.js';
 
-/** A check result as the session names it: check id + the sanitised subject key. */
+/**
+ * A check result as the session names it: check id + the subject key, raw (a name's control characters
+ * and bytes that are not UTF-8 included): two files that look the same once sanitised stay two subjects.
+ */
 export function sessionCheckSubject(r: CheckResult): { check: string; subject: string } {
-  return { check: r.id, subject: sanitizeLine(subjectKey(r.subject)) };
+  return { check: r.id, subject: subjectKey(r.subject) };
 }
 
 function imageOf(model: ReviewModel, name: string): ImageModel | undefined {

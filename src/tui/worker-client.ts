@@ -26,6 +26,17 @@ function workerEntry(): { path: string; execArgv: string[] } {
   return { path: fileURLToPath(new URL('./analysis-worker.js', here)), execArgv: [] };
 }
 
+/** Why the analysis process ended without a result, in one line. */
+export function stoppedLine(code: number | null, signal: NodeJS.Signals | null, stderr: string): string {
+  const how = signal
+    ? `was killed (${signal}${signal === 'SIGKILL' ? ', perhaps out of memory' : ''})`
+    : code === 0
+      ? 'ended (exit 0)'
+      : `failed (exit ${code})`;
+  const last = stderr.trim().split('\n').pop();
+  return `the analysis process ${how} before it sent the review to the workbench${last ? `: ${last}` : ''}`;
+}
+
 /** Load the review in the analysis process; progress goes to `onProgress`. */
 export function loadInWorker(req: WorkerRequest): WorkerLoad {
   let last: Progress | null = null;
@@ -50,8 +61,8 @@ export function loadInWorker(req: WorkerRequest): WorkerLoad {
         reject(new VouchError('USAGE', m.message, { exitCode: m.exitCode }));
       }
     });
-    child.on('exit', (code) => {
-      if (!settled) reject(new VouchError('USAGE', `the analysis process stopped (exit ${code})${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`));
+    child.on('exit', (code, signal) => {
+      if (!settled) reject(new VouchError('USAGE', stoppedLine(code, signal, stderr)));
     });
   });
   child.send(req);

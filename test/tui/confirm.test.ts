@@ -12,7 +12,7 @@ test('Findings: c and x ask y/N first; the default (Enter, n, Esc) changes nothi
   assert.match(cursorLine(f), /must-fix/);
   // Re-classify: asked, Enter is No.
   f = await t.press('c');
-  assert.match(f, /change must-fix → accepted-risk\? y\/N/);
+  assert.match(f, /change must-fix by Rita Reviewer <rita@example\.com> → accepted-risk\? y\/N/);
   assert.match(cursorLine(f), /must-fix/);
   f = await t.press(KEY.enter);
   assert.match(f, /cancelled: nothing changed/);

@@ -12,6 +12,7 @@ import type { SessionImage } from '../../core/review/types.js';
 import { VouchError } from '../../core/errors.js';
 import { isSeverity, SEVERITIES } from '../../core/checks/types.js';
 import { sanitizeLine as s, terminalSafeJson } from '../../core/util/sanitize.js';
+import { missingReason } from '../../core/review/reason.js';
 import type { CliIo } from '../io.js';
 
 interface AnnotateFlags {
@@ -96,6 +97,9 @@ export async function runAnnotate(flags: AnnotateFlags, io: CliIo): Promise<numb
     }
     if (flags.edit) {
       if (flags.disposition === undefined && flags.text === undefined && flags.severity === undefined) usage('--edit: give --disposition, --severity or --text');
+      const was = w.session.annotations.find((x) => x.id === flags.edit);
+      const why = was && !was.deleted ? missingReason(flags.disposition ?? was.disposition, flags.text ?? was.text) : null;
+      if (why) usage(`${flags.text !== undefined ? '--text' : '--disposition'}: ${why}${flags.text === undefined ? ' (give --text)' : ''}`);
       const a = await w.update((sess) =>
         editAnnotation(sess, flags.edit!, { ...(flags.disposition ? { disposition: flags.disposition as never } : {}), ...(flags.severity ? { severity: flags.severity } : {}), ...(flags.text !== undefined ? { text: flags.text } : {}) }, who),
       );
@@ -105,6 +109,8 @@ export async function runAnnotate(flags: AnnotateFlags, io: CliIo): Promise<numb
     }
     if (flags.disposition === undefined) usage('--disposition is required');
     if (flags.text === undefined) usage('--text is required');
+    const why = missingReason(flags.disposition, flags.text);
+    if (why) usage(`--text: ${why}`);
     const subjects = await resolveSubjects(w.session, flags.image, subjectSpec(flags), pathExists);
     const added = await w.update((sess) => addAnnotations(sess, subjects, { disposition: flags.disposition as never, severity: flags.severity ?? null, text: flags.text!, author: who }));
     if (flags.json) io.out(`${terminalSafeJson(added)}\n`);

@@ -5,6 +5,7 @@
 import { VouchError } from '../errors.js';
 import { isSeverity, SEVERITIES } from '../checks/types.js';
 import { sanitizeLine } from '../util/sanitize.js';
+import { missingReason } from './reason.js';
 import { DISPOSITIONS, type Annotation, type AnnotationState, type AnnotationSubject, type Disposition, type ReviewSession, type SessionImage } from './types.js';
 
 /** What the reviewer names; `check` covers every failing result of that check on the image. */
@@ -97,6 +98,8 @@ export async function resolveSubjects(session: ReviewSession, imageKey: string |
 export function addAnnotations(session: ReviewSession, subjects: AnnotationSubject[], input: Omit<AnnotationInput, 'image' | 'subject'>): Annotation[] {
   if (!isDisposition(input.disposition)) missing(`disposition ${JSON.stringify(input.disposition)} is not one of ${DISPOSITIONS.join(', ')}`);
   checkSeverity(input.severity);
+  const why = missingReason(input.disposition, input.text);
+  if (why) missing(why);
   const at = (input.now ?? new Date()).toISOString();
   const out: Annotation[] = [];
   for (const subject of subjects) {
@@ -124,6 +127,8 @@ export function editAnnotation(session: ReviewSession, id: string, change: Parti
   if (a.deleted) missing(`annotation ${id} is deleted; restore it first (annotate --restore ${id})`);
   if (change.disposition !== undefined && !isDisposition(change.disposition)) missing(`disposition ${JSON.stringify(change.disposition)} is not one of ${DISPOSITIONS.join(', ')}`);
   checkSeverity(change.severity);
+  const why = missingReason(change.disposition ?? a.disposition, change.text ?? a.text);
+  if (why) missing(why);
   a.history.push(snapshot(a));
   if (change.disposition !== undefined) a.disposition = change.disposition;
   if (change.severity !== undefined) a.severity = change.severity;

@@ -184,7 +184,7 @@ async function reviewImage(key: string, reference: string, analyse: string, shar
       excepted: results.filter((r) => r.status === 'excepted').length,
       results: results
         .filter((r): r is CheckResult & { status: 'fail' | 'excepted' } => r.status !== 'pass')
-        .map((r) => ({ id: r.id, severity: r.severity, status: r.status, subject: sanitizeLine(subjectKey(r.subject)), message: r.message })),
+        .map((r) => ({ id: r.id, severity: r.severity, status: r.status, subject: subjectKey(r.subject), message: r.message })),
     },
   };
 }

@@ -37,7 +37,11 @@ export interface SessionCheckResult {
   id: string;
   severity: string;
   status: 'fail' | 'excepted';
-  /** subjectKey() of the result's subject: a path, `package:<purl>`, `layer:<digest>`, `image`… */
+  /**
+   * subjectKey() of the result's subject: a path, `package:<purl>`, `layer:<digest>`, `image`…, raw (control
+   * characters and non-UTF-8 bytes as path-bytes.ts keeps them; JSON escapes them in the file). Never sanitised
+   * here: two names that look the same once sanitised are two subjects. Sanitise when printing.
+   */
   subject: string;
   message: string;
 }

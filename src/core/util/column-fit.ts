@@ -51,3 +51,56 @@ export function fitColumns(columns: readonly ColumnFit[], width: number, gap: nu
   }
   return widths;
 }
+
+/**
+ * Terminal columns of one code point: 0 for combining marks, 2 for East Asian
+ * wide and fullwidth characters (CJK, Hangul, fullwidth forms) and emoji
+ * presentation, else 1. Close to what terminals (and Ink's string-width) do;
+ * meant for sanitised text, which holds no control or format characters.
+ */
+export function codePointWidth(cp: number): number {
+  if (cp < 0x300) return 1;
+  if (COMBINING.test(String.fromCodePoint(cp))) return 0;
+  if (
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0x303e) ||
+    (cp >= 0x3041 && cp <= 0x33ff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0xa000 && cp <= 0xa4cf) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x1f300 && cp <= 0x1f64f) ||
+    (cp >= 0x1f900 && cp <= 0x1f9ff) ||
+    (cp >= 0x20000 && cp <= 0x3fffd)
+  )
+    return 2;
+  return 1;
+}
+
+const COMBINING = /^[\p{Mn}\p{Me}]$/u;
+
+/** Terminal columns `s` takes (see codePointWidth). */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) w += codePointWidth(ch.codePointAt(0)!);
+  return w;
+}
+
+/** `s` cut to at most `w` terminal columns, ending in '…' when cut; a wide character that would straddle the edge is left out. */
+export function clipToWidth(s: string, w: number): string {
+  if (w <= 0) return '';
+  if (displayWidth(s) <= w) return s;
+  let out = '';
+  let used = 0;
+  for (const ch of s) {
+    const cw = codePointWidth(ch.codePointAt(0)!);
+    if (used + cw > w - 1) break;
+    out += ch;
+    used += cw;
+  }
+  return `${out}…`;
+}

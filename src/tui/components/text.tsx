@@ -7,6 +7,7 @@ import { createContext, useContext } from 'react';
 import { Text } from 'ink';
 import { defaultTheme, type Theme as UiTheme } from '@inkjs/ui';
 import { sanitizeLine } from '../../core/util/sanitize.js';
+import { clipToWidth, displayWidth } from '../../core/util/column-fit.js';
 
 export type Tone = 'added' | 'modified' | 'removed' | 'ok' | 'bad' | 'warn' | 'dim' | 'accent' | 'selected' | 'header';
 
@@ -64,13 +65,17 @@ export function S({ children, tone, bold, inverse, wrap = 'truncate-end' }: SPro
   );
 }
 
-/** Clip or pad to exactly `w` columns (one column per code point is close enough for sanitised text). */
+/**
+ * Sanitise, then clip or pad to exactly `w` terminal columns (wide CJK
+ * characters count two, combining marks none). Sanitising first: an escape
+ * (`\x1b`) is four columns on screen, so padding the raw text would shift
+ * every column after it. Sanitising again in `S` changes nothing.
+ */
 export function fit(s: string, w: number, align: 'left' | 'right' = 'left'): string {
   if (w <= 0) return '';
-  const chars = [...s];
-  if (chars.length > w) return w === 1 ? '…' : `${chars.slice(0, w - 1).join('')}…`;
-  const pad = ' '.repeat(w - chars.length);
-  return align === 'left' ? s + pad : pad + s;
+  const clipped = clipToWidth(sanitizeLine(s), w);
+  const pad = ' '.repeat(Math.max(0, w - displayWidth(clipped)));
+  return align === 'left' ? clipped + pad : pad + clipped;
 }
 
 /** Words of `s` in lines of at most `w` characters (a word longer than a line is cut across lines). */
