@@ -5,6 +5,7 @@
  * the gate itself reads no signature.
  */
 import { pinnedImage, readWorkloadImages, type WorkloadImage } from './workloads.js';
+import { pushAll } from '../util/fold.js';
 
 export interface CoverageReason {
   code: string;
@@ -80,7 +81,7 @@ export async function gate(files: string[], covers: Covers): Promise<GateReport>
     const images = await readWorkloadImages(f, seen);
     // (A file already read through another one's include adds nothing and is not "empty".)
     if (images.length === 0 && seen.size > read) warnings.push(`${f}: no images found: nothing in it was gated`);
-    found.push(...images);
+    pushAll(found, images);
   }
   const images = await gateImages(found, covers);
   return { ok: images.every((i) => i.ok), files, images, warnings };
