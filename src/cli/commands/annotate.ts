@@ -12,6 +12,7 @@ import type { SessionImage } from '../../core/review/types.js';
 import { VouchError } from '../../core/errors.js';
 import { isSeverity, SEVERITIES } from '../../core/checks/types.js';
 import { sanitizeLine as s } from '../../core/util/sanitize.js';
+import { openPreferences, reviewerIdentity } from '../../tui/preferences.js';
 import type { CliIo } from '../io.js';
 
 interface AnnotateFlags {
@@ -41,9 +42,19 @@ function author(flags: AnnotateFlags): string {
   return flags.author ?? defaultAuthor();
 }
 
-/** Who `vouch annotate` says wrote an annotation when --author is not given: $VOUCH_AUTHOR, else the user name. */
+/**
+ * Who `vouch annotate` says wrote an annotation when --author is not given: $VOUCH_AUTHOR, else the
+ * reviewer identity the workbench writes (preferences: "reviewer.name <reviewer.email>"), else the user
+ * name. One person, one name: `vouch approve` accepts this author's annotations as the reviewer's own.
+ */
 export function defaultAuthor(): string {
   if (process.env.VOUCH_AUTHOR) return process.env.VOUCH_AUTHOR;
+  try {
+    const configured = reviewerIdentity(openPreferences());
+    if (configured) return configured;
+  } catch {
+    // An unreadable preferences file: the user name, as without one.
+  }
   try {
     return userInfo().username;
   } catch {
@@ -79,6 +90,11 @@ export async function runAnnotate(flags: AnnotateFlags, io: CliIo): Promise<numb
   const changing = flags.edit ?? flags.delete ?? flags.restore;
   const given = subjectFlags.filter((f) => flags[f] !== undefined).map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   if (changing && given.length) usage(`${given.join(', ')}: the subject of annotation ${changing} cannot change; delete it and annotate the new subject`);
+  // An exception signed into an approval must say why: a blank rationale is refused (checked again on --edit below).
+  const exception = (d: string | undefined): boolean => d === 'accepted-risk' || d === 'false-positive';
+  const blank = flags.text !== undefined && flags.text.trim() === '';
+  const noRationale = (d: string): never => usage(`--text: an ${d} annotation needs a rationale (the text is empty or only whitespace)`);
+  if (blank && exception(flags.disposition)) noRationale(flags.disposition!);
   const who = author(flags);
   const w = await SessionWriter.open(flags.session);
   try {
@@ -96,6 +112,9 @@ export async function runAnnotate(flags: AnnotateFlags, io: CliIo): Promise<numb
     }
     if (flags.edit) {
       if (flags.disposition === undefined && flags.text === undefined && flags.severity === undefined) usage('--edit: give --disposition, --severity or --text');
+      const current = w.session.annotations.find((a) => a.id === flags.edit);
+      if (current && blank && flags.disposition === undefined && exception(current.disposition)) noRationale(current.disposition);
+      if (current && exception(flags.disposition) && flags.text === undefined && current.text.trim() === '') noRationale(flags.disposition!);
       const a = await w.update((sess) =>
         editAnnotation(sess, flags.edit!, { ...(flags.disposition ? { disposition: flags.disposition as never } : {}), ...(flags.severity ? { severity: flags.severity } : {}), ...(flags.text !== undefined ? { text: flags.text } : {}) }, who),
       );
@@ -130,7 +149,7 @@ export function registerAnnotate(program: Command, io: CliIo): void {
     .option('--disposition <d>', 'must-fix, accepted-risk, false-positive or note')
     .option('--severity <s>', `one of ${SEVERITIES.join(', ')}`)
     .option('--text <text>', 'what the reviewer says')
-    .option('--author <name>', 'who says it (default: $VOUCH_AUTHOR, else the user name)')
+    .option('--author <name>', 'who says it (default: $VOUCH_AUTHOR, else the reviewer name set by vouch config / the workbench, else the user name)')
     .option('--edit <id>', 'change an annotation (its earlier state is kept)')
     .option('--delete <id>', 'delete an annotation (kept, marked deleted)')
     .option('--restore <id>', 'undo the deletion of an annotation (history kept)')

@@ -80,6 +80,20 @@ function tokenSubject(token: string): string {
   }
 }
 
+/** A word as a POSIX shell reads it back: unquoted when plain, else in single quotes. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The refusal for annotations by others, with a hint that can be pasted into a shell as printed
+ * ("Nora Newcomer <nora@example.org>" quoted: unquoted, the shell reads `<` as a redirection).
+ */
+function foreignRefusal(e: ForeignExceptionsError): string {
+  const authors = [...new Set(e.exceptions.map((x) => x.author))];
+  return `refused: the decision relies on ${e.exceptions.length} annotation(s) not written by reviewer ${JSON.stringify(e.reviewer)} (by ${authors.map((a) => JSON.stringify(a)).join(', ')}); read them, then accept their authors with --accept-annotations-by ${shellQuote(authors.join(','))} (nothing written)`;
+}
+
 export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number> {
   if (!(DECISIONS as readonly string[]).includes(flags.decision)) usage(`--decision: ${JSON.stringify(flags.decision)} is not one of ${DECISIONS.join(', ')}`);
   const decision = flags.decision as Decision;
@@ -178,7 +192,7 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
     result = await writeVerifiedApproval({ session, decision, rationale: flags.rationale ?? '', reviewer: { name, identity }, trusted: trustedAs !== null, signer, trust, evidenceTrust, out, now, acceptAnnotationsBy: accepted, ...(expiresAt ? { expiresAt } : {}), ...(flags.key && flags.rekorUrl ? { rekorUrl: flags.rekorUrl } : {}) });
   } catch (e) {
     if (e instanceof ForeignExceptionsError) {
-      io.err(`vouch: ${decision} ${s(e.message)}\n`);
+      io.err(`vouch: ${decision} ${s(foreignRefusal(e))}\n`);
       for (const x of e.exceptions) io.err(`  annotation: ${s(exceptionLine(x))}\n`);
       if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, refused: 'ANNOTATIONS_BY_OTHERS', reviewer: name, annotations: e.exceptions }, null, 2)}\n`);
       return 1;
