@@ -71,6 +71,20 @@ function tokenIdentity(token: string): { issuer: string; subjects: string[] } {
   }
 }
 
+/** An OIDC identity token is a JWT: three base64url parts, the middle one a JSON object of claims. */
+function checkJwt(token: string, where: string): void {
+  const parts = token.split('.');
+  let claims: unknown = null;
+  if (parts.length === 3 && parts.every((p) => /^[A-Za-z0-9_-]*$/.test(p)) && parts[1]) {
+    try {
+      claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    } catch {
+      claims = null;
+    }
+  }
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) usage(`${where}: not a JWT (expected three base64url parts, the second a JSON object of claims)`);
+}
+
 function tokenSubject(token: string): string {
   try {
     const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { email?: string; sub?: string };
@@ -97,7 +111,11 @@ function foreignRefusal(e: ForeignExceptionsError): string {
 export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number> {
   if (!(DECISIONS as readonly string[]).includes(flags.decision)) usage(`--decision: ${JSON.stringify(flags.decision)} is not one of ${DECISIONS.join(', ')}`);
   const decision = flags.decision as Decision;
-  if (!!flags.key === !!flags.keyless) usage('give --key KEY or --keyless');
+  if (flags.key && flags.keyless) usage('give one of --key or --keyless, not both');
+  if (!flags.key && !flags.keyless) usage('give one of --key KEY or --keyless');
+  // A token that cannot be one is said before the session is rechecked (and never reaches Fulcio).
+  if (flags.keyless && flags.identityToken !== undefined) checkJwt(flags.identityToken, '--identity-token');
+  else if (flags.keyless && process.env.SIGSTORE_ID_TOKEN) checkJwt(process.env.SIGSTORE_ID_TOKEN, 'SIGSTORE_ID_TOKEN');
   const file = await readSessionFile(flags.session);
   // The session file is only as trustworthy as the place it is pushed to: sign what a fresh run on the
   // pinned digests says (checks, chain, inventory, policy and trust digests), never the file's own claims.
@@ -159,6 +177,7 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
     ({ signer, identity, trustedAs } = await keySigner(flags.key, passphrase, trust)); // a wrong passphrase fails here, before anything is written
   } else {
     const token = await identityTokenFrom(flags.identityToken);
+    checkJwt(token, 'the OIDC token');
     signer = { kind: 'keyless', fulcioUrl: flags.fulcioUrl ?? DEFAULT_FULCIO_URL, rekorUrl: flags.rekorUrl ?? DEFAULT_REKOR_URL, identityToken: token, ...(flags.tsaUrl ? { tsaUrl: flags.tsaUrl } : {}) };
     identity = tokenSubject(token);
     trustedAs = trustedReviewerFor(trust, tokenIdentity(token));
