@@ -57,3 +57,17 @@ test('19: config set signing.key to a missing file is refused (exit 2) unless --
   assert.match(folder.stderr, /not a regular file/);
   assert.ok(readFileSync(join(dir, 'config', 'preferences.json'), 'utf8').includes('real.key'));
 });
+
+test('20: session show names the findings that block each decision', async () => {
+  const { fakeSession } = await import('../helpers/approval.js');
+  const { formatSession } = await import('../../src/cli/commands/session.js');
+  const session = fakeSession({ failing: [{ id: 'VCH-LP-002', severity: 'high', subject: '/usr/bin/su' }, { id: 'VCH-SC-003', severity: 'critical', subject: '/app/.env' }] });
+  session.annotations.push({ id: 'a1', subject: { kind: 'check', image: 'api', check: 'VCH-LP-002', subject: '/usr/bin/su' }, createdAt: session.createdAt, disposition: 'accepted-risk', severity: null, text: 'needed', author: 'alice', at: session.createdAt, deleted: false, history: [] } as never);
+  const text = formatSession(session, '/r/s.review.json');
+  assert.match(text, /^approved is blocked by 2 finding\(s\):$/m);
+  assert.match(text, /^ {2}VCH-LP-002 high on api \(\/usr\/bin\/su\): .*accepted-risk: decide approved-with-exceptions/m);
+  assert.match(text, /^ {2}VCH-SC-003 critical on api \(\/app\/\.env\)/m);
+  assert.match(text, /^approved-with-exceptions is blocked by 1 finding\(s\):$/m);
+  const clean = formatSession(fakeSession(), '/r/s.review.json');
+  assert.match(clean, /^nothing blocks approved$/m);
+});

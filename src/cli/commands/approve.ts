@@ -18,9 +18,9 @@ import { VouchError } from '../../core/errors.js';
 import { checkPins, pinLines } from '../../core/review/pin-journal.js';
 import { recheckSession } from '../../core/review/session.js';
 import { readSessionFile } from '../../core/review/store.js';
-import { DECISIONS, type Decision } from '../../core/review/types.js';
+import { DECISIONS, type Decision, type ReviewSession, type SessionImage } from '../../core/review/types.js';
 import { loadTrustFile, signersDigest } from '../../core/trust/trust-file.js';
-import { sanitizeLine as s } from '../../core/util/sanitize.js';
+import { sanitizeLine, sanitizeLine as s } from '../../core/util/sanitize.js';
 import { readPassphrase } from '../passphrase.js';
 import { collect } from '../options.js';
 import type { CliIo } from '../io.js';
@@ -94,6 +94,49 @@ function tokenSubject(token: string): string {
   }
 }
 
+/**
+ * A recheck mismatch on an image's check results, packages or layers, said as what is missing and extra
+ * (result ids and subjects) rather than the two truncated JSON values; any other mismatch, or one whose
+ * lists agree (the counts differ), as recheckSession said it. Only the message changes: the comparison
+ * that refused is recheckSession's.
+ */
+function mismatchDetail(line: string, file: ReviewSession, fresh: ReviewSession): string {
+  const m = /^images\.(.+)\.(checks|packages|layers): /.exec(line);
+  if (!m) return line;
+  const [, key, field] = m;
+  const a = file.images.find((i) => sanitizeLine(i.key) === key);
+  const b = fresh.images.find((i) => sanitizeLine(i.key) === key);
+  if (!a || !b) return line;
+  const items = (im: SessionImage): string[] =>
+    field === 'checks' ? im.checks.results.map((r) => `${r.id} ${r.severity} ${r.status} (${r.subject})`) : field === 'packages' ? [...im.packages] : [...im.layers];
+  const left = items(a);
+  const right = items(b);
+  const count = (xs: string[]): Map<string, number> => xs.reduce((acc, x) => acc.set(x, (acc.get(x) ?? 0) + 1), new Map<string, number>());
+  const minus = (x: string[], y: string[]): string[] => {
+    const have = count(y);
+    return x.filter((v) => {
+      const n = have.get(v) ?? 0;
+      if (n > 0) have.set(v, n - 1);
+      return n === 0;
+    });
+  };
+  const missing = minus(right, left);
+  const extra = minus(left, right);
+  if (missing.length === 0 && extra.length === 0) {
+    if (field !== 'checks') return line;
+    const { results: _a, ...ca } = a.checks;
+    const { results: _b, ...cb } = b.checks;
+    return `images.${key}.checks: the results agree, the counts do not: the session says ${JSON.stringify(ca)}, a fresh run says ${JSON.stringify(cb)}`;
+  }
+  const list = (xs: string[]): string => `${xs.slice(0, 10).join(', ')}${xs.length > 10 ? ` and ${xs.length - 10} more` : ''}`;
+  const what = field === 'checks' ? 'result(s)' : field === 'packages' ? 'package(s)' : 'layer(s)';
+  const parts = [
+    ...(missing.length ? [`the session lacks ${missing.length} ${what} a fresh run also finds: ${list(missing)}`] : []),
+    ...(extra.length ? [`the session has ${extra.length} ${what} not in a fresh run: ${list(extra)}`] : []),
+  ];
+  return `images.${key}.${field}: ${parts.join('; ')}`;
+}
+
 /** A word as a POSIX shell reads it back: unquoted when plain, else in single quotes. */
 export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
@@ -122,7 +165,7 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
   const recheck = await recheckSession(file, { ...(flags.release ? { releasePath: flags.release } : {}), ...(flags.insecureRegistry?.length ? { insecureRegistries: flags.insecureRegistry } : {}) });
   if (recheck.mismatches.length) {
     io.err(`vouch: ${decision} refused: ${s(resolve(flags.session))} does not match a fresh run of its automated part on the pinned images (the file is stale or was edited): ${recheck.mismatches.length} difference(s)\n`);
-    for (const m of recheck.mismatches) io.err(`  differs: ${s(m)}\n`);
+    for (const m of recheck.mismatches) io.err(`  differs: ${s(mismatchDetail(m, file, recheck.session))}\n`);
     io.err(`  refresh it with: vouch session init --release ${s(recheck.release.path)} --out ${s(resolve(flags.session))} (annotations are kept), review the results, then approve\n`);
     if (flags.json) io.out(`${JSON.stringify({ ok: false, decision, mismatches: recheck.mismatches }, null, 2)}\n`);
     return 1;
