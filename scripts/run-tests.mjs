@@ -34,11 +34,14 @@ const reporter = extra.some((a) => a.startsWith('--test-reporter')) ? [] : ['--t
 const seeded = process.env.CI === 'true' || process.env.VOUCH_FC_SEED ? ['--import', './test/helpers/fc-seed.ts'] : [];
 // The reviewer's pin journal (src/core/review/pin-journal.ts) of this run, not of the user running it.
 const stateDir = process.env.VOUCH_STATE_DIR ? null : mkdtempSync(join(tmpdir(), 'vouch-test-state-'));
+// The reviewer's preferences (`vouch annotate`'s default author reads reviewer.name) of this run, not the user's.
+const configDir = process.env.VOUCH_CONFIG_DIR ? null : mkdtempSync(join(tmpdir(), 'vouch-test-config-'));
 const r = spawnSync(process.execPath, ['--import', 'tsx', ...seeded, '--test', '--test-concurrency=2', ...reporter, ...extra, ...files], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, ...(stateDir ? { VOUCH_STATE_DIR: stateDir } : {}) },
+  env: { ...process.env, ...(stateDir ? { VOUCH_STATE_DIR: stateDir } : {}), ...(configDir ? { VOUCH_CONFIG_DIR: configDir } : {}) },
 });
 if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+if (configDir) rmSync(configDir, { recursive: true, force: true });
 if (r.error) console.error(`run-tests: ${r.error.message}`);
 process.exit(r.status ?? 1);

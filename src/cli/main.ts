@@ -129,18 +129,27 @@ function isMainModule(): boolean {
 
 /**
  * The reader went away (`vouch … | head`): nothing more can be said to it, so
- * stop at once and quietly, as cat and git do, instead of an EPIPE trace.
+ * later writes are dropped quietly (no EPIPE trace) while the command runs to
+ * its verdict: `vouch check … | head -c 10` exits 1 on a failing check, as it
+ * does unpiped (a gate reading PIPESTATUS must not see a pass).
  */
-function exitQuietlyOnEpipe(stream: NodeJS.WriteStream): void {
+const closed = new Set<NodeJS.WriteStream>();
+function quietOnEpipe(stream: NodeJS.WriteStream): void {
   stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
+    if (e.code === 'EPIPE') {
+      closed.add(stream);
+      return;
+    }
     throw e;
   });
 }
+const writeTo = (stream: NodeJS.WriteStream) => (s: string): void => {
+  if (!closed.has(stream)) stream.write(s);
+};
 
 if (isMainModule()) {
-  exitQuietlyOnEpipe(process.stdout);
-  exitQuietlyOnEpipe(process.stderr);
+  quietOnEpipe(process.stdout);
+  quietOnEpipe(process.stderr);
   // Interrupted: remove the session lock this run holds (saves are atomic, so nothing half-written stays), then
   // die of the signal as if unhandled (the shell's 130 / 143). Re-raised rather than process.exit(): exit waits for
   // the thread pool, and a read stuck on a slow mount there would keep the process alive.
@@ -151,8 +160,8 @@ if (isMainModule()) {
     });
   }
   main(process.argv.slice(2), {
-    out: (s) => process.stdout.write(s),
-    err: (s) => process.stderr.write(s),
+    out: writeTo(process.stdout),
+    err: writeTo(process.stderr),
     setExitCode: () => {},
   }).then(
     (code) => {

@@ -145,7 +145,7 @@ describe('review and approve the demo image, headless', () => {
     const ok = await spawnCli(['verify', ...files, '--image', `${name}@${digest}`, '--trust', join(dir, 'vouch.trust.yaml'), '--json']);
     assert.equal(ok.code, 0, ok.stderr);
     const j = JSON.parse(ok.stdout);
-    assert.deepEqual(Object.keys(j), ['ok', 'image', 'decision', 'release', 'reviewers', 'reasons']);
+    assert.deepEqual(Object.keys(j), ['ok', 'image', 'decision', 'release', 'reviewers', 'reasons', 'notes']);
     assert.deepEqual({ ...j, reviewers: j.reviewers.map((r: any) => r.name).sort() }, {
       ok: true,
       image: `${name}@${digest}`,
@@ -153,6 +153,7 @@ describe('review and approve the demo image, headless', () => {
       release: { name: 'demo', version: '1.0.0' },
       reviewers: ['alice', 'bob'],
       reasons: [],
+      notes: [],
     });
     const dirRun = await sh(['verify', dir, '--image', `${name}@${digest}`, '--trust', join(dir, 'vouch.trust.yaml')]);
     assert.equal(dirRun.code, 0, 'a folder of approvals works too');
@@ -162,6 +163,8 @@ describe('review and approve the demo image, headless', () => {
     const other = await sh(['verify', ...files, '--image', `${name}@sha256:${'0'.repeat(64)}`, '--trust', join(dir, 'vouch.trust.yaml'), '--json']);
     assert.equal(other.code, 1);
     assert.equal(JSON.parse(other.stdout).reasons[0].code, 'NO_APPROVAL');
+    // The records read but about another digest are notes (newcomer 22).
+    assert.deepEqual(JSON.parse(other.stdout).notes.map((n: any) => n.code), ['OTHER_IMAGE', 'OTHER_IMAGE']);
   });
 
   test('verify refuses a bundle with any byte flipped (positions spread over the file)', async () => {

@@ -79,6 +79,31 @@ describe('#2 approve signs what the images say, not what the session file says',
     }
   });
 
+  test('newcomer 20: a dropped result is named by its id and subject, not shown as two truncated JSON blobs', async () => {
+    const dropped = honest.images[0].checks.results.find((x: any) => x.id === 'VCH-LP-002' && x.status === 'fail');
+    assert.ok(dropped, 'the demo image fails VCH-LP-002');
+    const p = forge('one-dropped', (s) => {
+      const c = s.images[0].checks;
+      c.results = c.results.filter((x: any) => !(x.id === dropped.id && x.subject === dropped.subject));
+      c.fail -= 1;
+      c.pass += 1;
+    });
+    const r = await approve(p, 'approved-with-exceptions');
+    assert.equal(r.code, 1, r.stderr);
+    const line = r.stderr.split('\n').find((l) => l.includes('images.app.checks'));
+    assert.ok(line, r.stderr);
+    assert.match(line, new RegExp(`a fresh run also finds: ${dropped.id} ${dropped.severity} fail \\(${dropped.subject.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\)`));
+    assert.doesNotMatch(line, /\{"pass"|the session says \{/);
+    // A result the session invents is named too.
+    const q = forge('one-invented', (s) => {
+      s.images[0].checks.results.push({ id: 'VCH-XX-999', severity: 'low', status: 'fail', subject: 'image', message: 'invented' });
+      s.images[0].checks.fail += 1;
+    });
+    const r2 = await approve(q, 'approved-with-exceptions');
+    assert.equal(r2.code, 1, r2.stderr);
+    assert.match(r2.stderr, /images\.app\.checks: .*not in a fresh run: VCH-XX-999 low fail \(image\)/);
+  });
+
   test('the honest session: blockers come from the fresh results; the record names the policy actually used', async () => {
     const blocked = await approve(session);
     assert.equal(blocked.code, 1, 'accepted-risk findings block approved');

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cliCommand } from '../helpers/inspect.js';
+import { cliCommand, testCacheDir } from '../helpers/inspect.js';
+import { ensureDemoImage } from '../../src/core/demo/demo-image.js';
 
 const BIG_SBOM = new URL('../fixtures/cyclonedx-bom-examples/SBOM/juice-shop/v11.1.2/bom.json', import.meta.url).pathname;
 
@@ -19,3 +20,16 @@ for (const args of [['sbom', BIG_SBOM], ['sbom', BIG_SBOM, '--json']]) {
     assert.equal(stderr, 'vouch=0\n');
   });
 }
+
+test('piped into `head -c 10`: a failing verdict keeps its exit status (1), as unpiped', async () => {
+  // The demo image fails its checks: `vouch check` exits 1 whether or not the reader stays to the end.
+  const demo = await ensureDemoImage(testCacheDir);
+  for (const format of ['sarif', 'json', 'table']) {
+    const line = `${cliCommand().map(q).join(' ')} check ${q(demo.reference)} --format ${format} | head -c 10 >/dev/null; echo "vouch=\${PIPESTATUS[0]}" >&2`;
+    const child = spawn('bash', ['-c', line], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(stderr, 'vouch=1\n', format);
+  }
+});

@@ -78,6 +78,16 @@ test('chain of a pulled, key-signed image by its bare name verifies the registry
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /note +the Docker daemon's copy .* matched by config digest/);
 
+  // inspect (newcomer 11): it is the daemon's copy, not an archive, and the daemon's RepoDigest is shown.
+  const ins = await spawnCli(['inspect', ref], { VOUCH_CACHE_DIR: join(dir, 'cache') });
+  assert.equal(ins.code, 0, ins.stderr);
+  assert.match(ins.stdout, /^Digest +sha256:[0-9a-f]{64} +\(manifest synthesised: the Docker daemon keeps no registry manifest\)$/m);
+  assert.doesNotMatch(ins.stdout, /archive/);
+  assert.match(ins.stdout, new RegExp(`^RepoDigest +${repo.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}@${digest} +\\(recorded by the daemon`, 'm'));
+  const insJ = JSON.parse((await spawnCli(['inspect', ref, '--json'], { VOUCH_CACHE_DIR: join(dir, 'cache') })).stdout);
+  assert.equal(insJ.transport, 'docker-daemon');
+  assert.equal(insJ.daemonRepoDigest, `${repo}@${digest}`);
+
   // check: the signature rule reads the same registry image; the note replaces the caveat.
   const chk = await spawnCli(['check', ref, '--trust', trust, '--format', 'json'], { VOUCH_CACHE_DIR: join(dir, 'cache') });
   assert.ok(chk.code === 0 || chk.code === 1, chk.stderr); // other rules (no provenance) may fail this tiny image

@@ -252,7 +252,7 @@ test('#8 compose include: included files are read (relative to the including fil
   }
 });
 
-test('#8 a file that is neither Kubernetes nor Compose is exit 2; a file with no images is a warning', async () => {
+test('#8 a file that is neither Kubernetes nor Compose is exit 2; a file with no images is a warning (and, alone, a failure)', async () => {
   refused('just: a\nmapping: here\n', /neither a Kubernetes object .* nor a Compose file/);
   refused('- a\n- list\n', /neither a Kubernetes object .* nor a Compose file/);
   refused('kind: List\nitems:\n- {metadata: {name: x}, spec: {containers: [{name: a, image: evil:1}]}}\n', /neither a Kubernetes object/);
@@ -262,7 +262,10 @@ test('#8 a file that is neither Kubernetes nor Compose is exit 2; a file with no
     await writeFile(f, 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n---\n');
     const r = await gate([f], approving([GOOD]));
     assert.equal(r.images.length, 0);
-    assert.equal(r.ok, true);
+    // Nothing gated across all files is a failure (newcomer 7) unless the caller allows it.
+    assert.equal(r.ok, false);
+    assert.equal(r.empty, true);
+    assert.equal((await gate([f], approving([GOOD]), { allowEmpty: true })).ok, true);
     assert.equal(r.warnings.length, 1);
     assert.match(r.warnings[0]!, /svc\.yaml: no images/);
   } finally {

@@ -167,8 +167,34 @@ describe('vouch gate / vouch policy through the CLI with real signed approvals',
     const svc = join(rv.dir, 'svc.yaml');
     await writeFile(svc, 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n');
     const sv = await runCli(['gate', svc, '--approvals', approvals, '--trust', trust]);
-    assert.equal(sv.code, 0, sv.stderr);
+    assert.equal(sv.code, 1, sv.stderr);
     assert.match(sv.stderr, /^vouch: warning: .*svc\.yaml: no images found/);
+    // With an image-bearing file beside it, the empty one is only a warning.
+    const pod = join(rv.dir, 'pod.yaml');
+    await writeFile(pod, deployment(`registry.example.com/payments/api@${API}`));
+    const both = await runCli(['gate', svc, pod, '--approvals', approvals, '--trust', trust]);
+    assert.equal(both.code, 0, both.stdout + both.stderr);
+    assert.match(both.stderr, /svc\.yaml: no images found/);
+  });
+
+  test('newcomer 7: no image gated across all files (an empty `helm template`, a ConfigMap) is exit 1 unless --allow-empty', async () => {
+    const empty = join(rv.dir, 'empty.yaml');
+    await writeFile(empty, '');
+    const cm = join(rv.dir, 'cm.yaml');
+    await writeFile(cm, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {image: "registry.example.com/evil:latest"}\n');
+    for (const files of [[empty], [cm], [empty, cm]]) {
+      const r = await runCli(['gate', ...files, '--approvals', approvals, '--trust', trust]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /^gate: FAIL: no image was gated in .*(empty|cm)\.yaml.*--allow-empty/m);
+      const j = await runCli(['gate', ...files, '--approvals', approvals, '--trust', trust, '--json']);
+      assert.equal(j.code, 1);
+      const report = JSON.parse(j.stdout);
+      assert.equal(report.ok, false);
+      assert.deepEqual(report.images, []);
+      const allowed = await runCli(['gate', ...files, '--approvals', approvals, '--trust', trust, '--allow-empty']);
+      assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
+      assert.match(allowed.stdout, /^gate: ok: no image was gated .*\(--allow-empty\)/m);
+    }
   });
 
   test('vouch policy kyverno | policy-controller print YAML naming the reviewers; an unknown controller is exit 2', async () => {

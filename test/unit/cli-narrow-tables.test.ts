@@ -152,3 +152,29 @@ test('piped output without COLUMNS keeps full width (a child process: stdout is 
   assert.ok(piped.stdout.includes(LONG_RUN), piped.stdout);
   assert.match(piped.stdout, /TYPE\s+NAME\s+BASE\s+TARGET\s+DIRECTION/);
 });
+
+test('newcomer 21: the check table keeps SEVERITY while MESSAGE can still be cut; the subject and then the status go first', async () => {
+  const { ensureDemoImage } = await import('../../src/core/demo/demo-image.js');
+  const { testCacheDir } = await import('../helpers/inspect.js');
+  const demo = await ensureDemoImage(testCacheDir);
+  const saved = process.env.COLUMNS;
+  try {
+    for (const width of [60, 50, 45, 40]) {
+      process.env.COLUMNS = String(width);
+      const r = await runCli(['check', demo.reference]);
+      const lines = r.stdout.split('\n');
+      const header = lines.find((l) => /^\S.*CHECK/.test(l) && l.includes('CHECK'))!;
+      assert.ok(header, r.stdout);
+      assert.match(header, /SEVERITY/, `${width}: ${header}`);
+      assert.match(header, /MESSAGE/, `${width}: ${header}`);
+      const at = lines.indexOf(header);
+      const rows = lines.slice(at, lines.indexOf('', at));
+      assert.ok(rows.every((l) => l.length <= width), `${width}: a table line is wider than the terminal`);
+      if (width <= 50) assert.doesNotMatch(header, /SUBJECT/);
+      assert.match(r.stdout, /^(FAIL\s+)?high\s+VCH-LP-002\s+\S/m);
+    }
+  } finally {
+    if (saved === undefined) delete process.env.COLUMNS;
+    else process.env.COLUMNS = saved;
+  }
+});

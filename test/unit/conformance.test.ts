@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -109,5 +110,22 @@ describe('bad input exits 2', () => {
   });
   test('no --bundle', async () => {
     assert.equal((await runCli(['verify-bundle', ...id, a])).code, 2);
+  });
+  test('newcomer 16: a bundle that is not JSON: exit 2, one line naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vouch-vb-'));
+    const bad = join(dir, 'broken.sigstore.json');
+    writeFileSync(bad, '{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", ');
+    const r = await runCli(['verify-bundle', '--bundle', bad, ...id, a]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^vouch: error: bundle .*broken\.sigstore\.json: not JSON/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  });
+  test('newcomer 16: a digest argument whose hex is not hex says "malformed digest", exit 2', async () => {
+    for (const arg of ['sha256:XYZ', 'sha512:not-hex', 'sha256:']) {
+      const r = await runCli(['verify-bundle', '--bundle', bundle, ...id, arg]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /malformed digest/);
+      assert.doesNotMatch(r.stderr, /ENOENT|cannot read/);
+    }
   });
 });

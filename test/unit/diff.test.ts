@@ -231,7 +231,15 @@ test('vouch diff: --json document, human tables, secrets redacted everywhere', a
   const j = await runCli(['diff', `oci:${baseDir}:v1`, `oci:${targetDir}:v1`, '--json']);
   assert.equal(j.code, 0, j.stderr);
   const doc = JSON.parse(j.stdout);
-  assert.deepEqual(Object.keys(doc), ['packages', 'config', 'layers', 'files']);
+  assert.deepEqual(Object.keys(doc), ['base', 'target', 'packages', 'config', 'layers', 'files']);
+  // Newcomer 15: the document names what it compared: input, reference, digest.
+  for (const [side, dir] of [['base', baseDir], ['target', targetDir]] as const) {
+    assert.equal(doc[side].kind, 'image');
+    assert.equal(doc[side].input, `oci:${dir}:v1`);
+    assert.match(doc[side].reference, new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+    assert.match(doc[side].digest, /^sha256:[0-9a-f]{64}$/);
+  }
+  assert.notEqual(doc.base.digest, doc.target.digest);
   assert.deepEqual(Object.keys(doc.packages), ['added', 'removed', 'changed', 'licenseChanges']);
   assert.deepEqual(Object.keys(doc.layers), ['shared', 'added', 'removed']);
   assert.deepEqual(Object.keys(doc.files), ['added', 'removed', 'changed', 'attention']);
@@ -266,6 +274,7 @@ test('vouch diff with SBOM files: packages only, image sections null; bad input 
   const r = await runCli(['diff', a, b, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
+  assert.deepEqual([doc.base, doc.target], [{ kind: 'sbom', input: a, reference: null, digest: null }, { kind: 'sbom', input: b, reference: null, digest: null }]);
   assert.deepEqual(doc.packages.changed, [{ name: 'express', type: 'npm', from: '4.18.2', to: '4.19.2', direction: 'upgrade' }]);
   assert.deepEqual(doc.packages.removed.map((p: Package) => p.name), ['ms']);
   assert.equal(doc.config, null);

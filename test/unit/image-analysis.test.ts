@@ -124,7 +124,7 @@ test('a manifest that lists one layer many times walks it once; the repeats shar
     const per = walks[0]!.entries.length;
     await assert.rejects(
       layerWalks(repeated, { noCache: true, limits: { ...analysisLimits(), imageEntries: per * 10 } }),
-      (e: Error) => /layer 11 of 60/.test(e.message) && /entries/.test(e.message),
+      (e: Error) => /layer 10 \(of 60, counted from 0\)/.test(e.message) && /entries/.test(e.message),
     );
   } finally {
     await base.close();

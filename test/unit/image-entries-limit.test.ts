@@ -39,7 +39,7 @@ test('layers each under the per-layer entries cap, together over the per-image b
   // 101 + 102 + 103 = 306 entries (files plus one folder each).
   const img = await writeRawLayout(join(dir, 'layout'), [gzipLayer(manyFilesTar(100)), gzipLayer(manyFilesTar(101)), gzipLayer(manyFilesTar(102))]);
   // Layer 3 of 3 crosses 250 (101 + 102 + 103); "about 0.0 GB" said nothing at a small limit.
-  const refused = /^vouch: error: layer 3 of 3 sha256:[0-9a-f]{64}: the image's layers hold more than the limit of 250 tar entries per image \(each costs ~600 bytes of memory: about 150 kB at this limit; VOUCH_MAX_IMAGE_ENTRIES raises it\)\n$/;
+  const refused = /^vouch: error: layer 2 \(of 3, counted from 0\) sha256:[0-9a-f]{64}: the image's layers hold more than the limit of 250 tar entries per image \(each costs ~600 bytes of memory: about 150 kB at this limit; VOUCH_MAX_IMAGE_ENTRIES raises it\)\n$/;
   const env = { VOUCH_CACHE_DIR: join(dir, 'cache'), VOUCH_MAX_LAYER_ENTRIES: '200' };
   await withEnv({ ...env, VOUCH_MAX_IMAGE_ENTRIES: '250' }, async () => {
     for (const args of [['inspect', img.ref, '--json', '--no-cache'], ['sbom', img.ref, '--json', '--no-cache'], ['inspect', img.ref, '--json'], ['inspect', img.ref, '--json']]) {
@@ -87,11 +87,11 @@ test('limit errors name the layer by position; in vouch diff, which of the two i
   await withEnv({ VOUCH_MAX_LAYER_ENTRIES: '20' }, async () => {
     const r = await runCli(['inspect', big.ref, '--json', '--no-cache']);
     assert.equal(r.code, 2, r.stdout);
-    assert.match(r.stderr, /^vouch: error: layer 2 of 2 sha256:[0-9a-f]{64}: more than 20 tar entries .*VOUCH_MAX_LAYER_ENTRIES raises it\)\n$/);
+    assert.match(r.stderr, /^vouch: error: layer 1 \(of 2, counted from 0\) sha256:[0-9a-f]{64}: more than 20 tar entries .*VOUCH_MAX_LAYER_ENTRIES raises it\)\n$/);
     for (const [args, side] of [[[small.ref, big.ref], 'target'], [[big.ref, small.ref], 'base']] as const) {
       const d = await runCli(['diff', ...args, '--json', '--no-cache']);
       assert.equal(d.code, 2, d.stdout);
-      assert.ok(d.stderr.startsWith(`vouch: error: ${side} image ${big.ref}: layer 2 of 2 sha256:`), d.stderr);
+      assert.ok(d.stderr.startsWith(`vouch: error: ${side} image ${big.ref}: layer 1 (of 2, counted from 0) sha256:`), d.stderr);
       assert.equal(d.stderr.split('\n').filter(Boolean).length, 1);
     }
   });

@@ -13,6 +13,7 @@ import { VouchError } from '../../core/errors.js';
 import { isSeverity, SEVERITIES } from '../../core/checks/types.js';
 import { sanitizeLine as s, terminalSafeJson } from '../../core/util/sanitize.js';
 import { missingReason } from '../../core/review/reason.js';
+import { openPreferences, reviewerIdentity } from '../../tui/preferences.js';
 import type { CliIo } from '../io.js';
 
 interface AnnotateFlags {
@@ -42,9 +43,19 @@ function author(flags: AnnotateFlags): string {
   return flags.author ?? defaultAuthor();
 }
 
-/** Who `vouch annotate` says wrote an annotation when --author is not given: $VOUCH_AUTHOR, else the user name. */
+/**
+ * Who `vouch annotate` says wrote an annotation when --author is not given: $VOUCH_AUTHOR, else the
+ * reviewer identity the workbench writes (preferences: "reviewer.name <reviewer.email>"), else the user
+ * name. One person, one name: `vouch approve` accepts this author's annotations as the reviewer's own.
+ */
 export function defaultAuthor(): string {
   if (process.env.VOUCH_AUTHOR) return process.env.VOUCH_AUTHOR;
+  try {
+    const configured = reviewerIdentity(openPreferences());
+    if (configured) return configured;
+  } catch {
+    // An unreadable preferences file: the user name, as without one.
+  }
   try {
     return userInfo().username;
   } catch {
@@ -80,6 +91,9 @@ export async function runAnnotate(flags: AnnotateFlags, io: CliIo): Promise<numb
   const changing = flags.edit ?? flags.delete ?? flags.restore;
   const given = subjectFlags.filter((f) => flags[f] !== undefined).map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   if (changing && given.length) usage(`${given.join(', ')}: the subject of annotation ${changing} cannot change; delete it and annotate the new subject`);
+  // An exception signed into an approval must say why (reason.ts): a blank rationale is refused before the lock.
+  const blankWhy = flags.disposition !== undefined && flags.text !== undefined ? missingReason(flags.disposition, flags.text) : null;
+  if (blankWhy) usage(`--text: ${blankWhy}`);
   const who = author(flags);
   const w = await SessionWriter.open(flags.session);
   try {
@@ -136,7 +150,7 @@ export function registerAnnotate(program: Command, io: CliIo): void {
     .option('--disposition <d>', 'must-fix, accepted-risk, false-positive or note')
     .option('--severity <s>', `one of ${SEVERITIES.join(', ')}`)
     .option('--text <text>', 'what the reviewer says')
-    .option('--author <name>', 'who says it (default: $VOUCH_AUTHOR, else the user name)')
+    .option('--author <name>', 'who says it (default: $VOUCH_AUTHOR, else the reviewer name set by vouch config / the workbench, else the user name)')
     .option('--edit <id>', 'change an annotation (its earlier state is kept)')
     .option('--delete <id>', 'delete an annotation (kept, marked deleted)')
     .option('--restore <id>', 'undo the deletion of an annotation (history kept)')

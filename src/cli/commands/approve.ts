@@ -18,9 +18,9 @@ import { VouchError } from '../../core/errors.js';
 import { checkPins, pinLines } from '../../core/review/pin-journal.js';
 import { recheckSession } from '../../core/review/session.js';
 import { readSessionFile } from '../../core/review/store.js';
-import { DECISIONS, type Decision } from '../../core/review/types.js';
+import { DECISIONS, type Decision, type ReviewSession, type SessionImage } from '../../core/review/types.js';
 import { loadTrustFile, signersDigest } from '../../core/trust/trust-file.js';
-import { sanitizeLine as s, terminalSafeJson } from '../../core/util/sanitize.js';
+import { sanitizeLine, sanitizeLine as s, terminalSafeJson } from '../../core/util/sanitize.js';
 import { readPassphrase } from '../passphrase.js';
 import { collect } from '../options.js';
 import type { CliIo } from '../io.js';
@@ -71,6 +71,20 @@ function tokenIdentity(token: string): { issuer: string; subjects: string[] } {
   }
 }
 
+/** An OIDC identity token is a JWT: three base64url parts, the middle one a JSON object of claims. */
+function checkJwt(token: string, where: string): void {
+  const parts = token.split('.');
+  let claims: unknown = null;
+  if (parts.length === 3 && parts.every((p) => /^[A-Za-z0-9_-]*$/.test(p)) && parts[1]) {
+    try {
+      claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    } catch {
+      claims = null;
+    }
+  }
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) usage(`${where}: not a JWT (expected three base64url parts, the second a JSON object of claims)`);
+}
+
 function tokenSubject(token: string): string {
   try {
     const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { email?: string; sub?: string };
@@ -80,17 +94,78 @@ function tokenSubject(token: string): string {
   }
 }
 
+/**
+ * A recheck mismatch on an image's check results, packages or layers, said as what is missing and extra
+ * (result ids and subjects) rather than the two truncated JSON values; any other mismatch, or one whose
+ * lists agree (the counts differ), as recheckSession said it. Only the message changes: the comparison
+ * that refused is recheckSession's.
+ */
+function mismatchDetail(line: string, file: ReviewSession, fresh: ReviewSession): string {
+  const m = /^images\.(.+)\.(checks|packages|layers): /.exec(line);
+  if (!m) return line;
+  const [, key, field] = m;
+  const a = file.images.find((i) => sanitizeLine(i.key) === key);
+  const b = fresh.images.find((i) => sanitizeLine(i.key) === key);
+  if (!a || !b) return line;
+  const items = (im: SessionImage): string[] =>
+    field === 'checks' ? im.checks.results.map((r) => `${r.id} ${r.severity} ${r.status} (${r.subject})`) : field === 'packages' ? [...im.packages] : [...im.layers];
+  const left = items(a);
+  const right = items(b);
+  const count = (xs: string[]): Map<string, number> => xs.reduce((acc, x) => acc.set(x, (acc.get(x) ?? 0) + 1), new Map<string, number>());
+  const minus = (x: string[], y: string[]): string[] => {
+    const have = count(y);
+    return x.filter((v) => {
+      const n = have.get(v) ?? 0;
+      if (n > 0) have.set(v, n - 1);
+      return n === 0;
+    });
+  };
+  const missing = minus(right, left);
+  const extra = minus(left, right);
+  if (missing.length === 0 && extra.length === 0) {
+    if (field !== 'checks') return line;
+    const { results: _a, ...ca } = a.checks;
+    const { results: _b, ...cb } = b.checks;
+    return `images.${key}.checks: the results agree, the counts do not: the session says ${JSON.stringify(ca)}, a fresh run says ${JSON.stringify(cb)}`;
+  }
+  const list = (xs: string[]): string => `${xs.slice(0, 10).join(', ')}${xs.length > 10 ? ` and ${xs.length - 10} more` : ''}`;
+  const what = field === 'checks' ? 'result(s)' : field === 'packages' ? 'package(s)' : 'layer(s)';
+  const parts = [
+    ...(missing.length ? [`the session lacks ${missing.length} ${what} a fresh run also finds: ${list(missing)}`] : []),
+    ...(extra.length ? [`the session has ${extra.length} ${what} not in a fresh run: ${list(extra)}`] : []),
+  ];
+  return `images.${key}.${field}: ${parts.join('; ')}`;
+}
+
+/** A word as a POSIX shell reads it back: unquoted when plain, else in single quotes. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The refusal for annotations by others, with a hint that can be pasted into a shell as printed
+ * ("Nora Newcomer <nora@example.org>" quoted: unquoted, the shell reads `<` as a redirection).
+ */
+function foreignRefusal(e: ForeignExceptionsError): string {
+  const authors = [...new Set(e.exceptions.map((x) => x.author))];
+  return `refused: the decision relies on ${e.exceptions.length} annotation(s) not written by reviewer ${JSON.stringify(e.reviewer)} (by ${authors.map((a) => JSON.stringify(a)).join(', ')}); read them, then accept their authors with --accept-annotations-by ${shellQuote(authors.join(','))} (nothing written)`;
+}
+
 export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number> {
   if (!(DECISIONS as readonly string[]).includes(flags.decision)) usage(`--decision: ${JSON.stringify(flags.decision)} is not one of ${DECISIONS.join(', ')}`);
   const decision = flags.decision as Decision;
-  if (!!flags.key === !!flags.keyless) usage('give --key KEY or --keyless');
+  if (flags.key && flags.keyless) usage('give one of --key or --keyless, not both');
+  if (!flags.key && !flags.keyless) usage('give one of --key KEY or --keyless');
+  // A token that cannot be one is said before the session is rechecked (and never reaches Fulcio).
+  if (flags.keyless && flags.identityToken !== undefined) checkJwt(flags.identityToken, '--identity-token');
+  else if (flags.keyless && process.env.SIGSTORE_ID_TOKEN) checkJwt(process.env.SIGSTORE_ID_TOKEN, 'SIGSTORE_ID_TOKEN');
   const file = await readSessionFile(flags.session);
   // The session file is only as trustworthy as the place it is pushed to: sign what a fresh run on the
   // pinned digests says (checks, chain, inventory, policy and trust digests), never the file's own claims.
   const recheck = await recheckSession(file, { ...(flags.release ? { releasePath: flags.release } : {}), ...(flags.insecureRegistry?.length ? { insecureRegistries: flags.insecureRegistry } : {}) });
   if (recheck.mismatches.length) {
     io.err(`vouch: ${decision} refused: ${s(resolve(flags.session))} does not match a fresh run of its automated part on the pinned images (the file is stale or was edited): ${recheck.mismatches.length} difference(s)\n`);
-    for (const m of recheck.mismatches) io.err(`  differs: ${s(m)}\n`);
+    for (const m of recheck.mismatches) io.err(`  differs: ${s(mismatchDetail(m, file, recheck.session))}\n`);
     io.err(`  refresh it with: vouch session init --release ${s(recheck.release.path)} --out ${s(resolve(flags.session))} (annotations are kept), review the results, then approve\n`);
     if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, mismatches: recheck.mismatches }, 2)}\n`);
     return 1;
@@ -145,6 +220,7 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
     ({ signer, identity, trustedAs } = await keySigner(flags.key, passphrase, trust)); // a wrong passphrase fails here, before anything is written
   } else {
     const token = await identityTokenFrom(flags.identityToken);
+    checkJwt(token, 'the OIDC token');
     signer = { kind: 'keyless', fulcioUrl: flags.fulcioUrl ?? DEFAULT_FULCIO_URL, rekorUrl: flags.rekorUrl ?? DEFAULT_REKOR_URL, identityToken: token, ...(flags.tsaUrl ? { tsaUrl: flags.tsaUrl } : {}) };
     identity = tokenSubject(token);
     trustedAs = trustedReviewerFor(trust, tokenIdentity(token));
@@ -178,7 +254,7 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
     result = await writeVerifiedApproval({ session, decision, rationale: flags.rationale ?? '', reviewer: { name, identity }, trusted: trustedAs !== null, signer, trust, evidenceTrust, out, now, acceptAnnotationsBy: accepted, ...(expiresAt ? { expiresAt } : {}), ...(flags.key && flags.rekorUrl ? { rekorUrl: flags.rekorUrl } : {}) });
   } catch (e) {
     if (e instanceof ForeignExceptionsError) {
-      io.err(`vouch: ${decision} ${s(e.message)}\n`);
+      io.err(`vouch: ${decision} ${s(foreignRefusal(e))}\n`);
       for (const x of e.exceptions) io.err(`  annotation: ${s(exceptionLine(x))}\n`);
       if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, refused: 'ANNOTATIONS_BY_OTHERS', reviewer: name, annotations: e.exceptions }, 2)}\n`);
       return 1;

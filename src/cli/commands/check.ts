@@ -88,14 +88,15 @@ export function formatCheckTable(run: CheckRun, failOn: Severity, st: Style = no
   if (shown.length === 0) out.push('no findings');
   else {
     const cols = [
-      // Narrow terminals keep the check, its message, status and severity; the subject (often a digest) is cut
-      // first and dropped before them, the image column before everything.
+      // Narrow terminals keep the check, its severity and its message (cut down to 16 before the severity goes: the
+      // severity says more than a message's tail); the subject (often a digest) is cut and dropped first, the image
+      // column before everything, then the status (FAIL on nearly every row).
       ...(many ? [{ header: 'IMAGE', max: 40, priority: 5, min: 12 }] : []),
-      { header: 'STATUS', priority: 2, min: WHOLE, color: (c: string) => (c.startsWith('FAIL') ? st.bad(c) : st.dim(c)) },
+      { header: 'STATUS', priority: 3, min: WHOLE, color: (c: string) => (c.startsWith('FAIL') ? st.bad(c) : st.dim(c)) },
       { header: 'SEVERITY', priority: 2, min: WHOLE, color: (c: string) => st.severity(c.trim(), c) },
       { header: 'CHECK', min: WHOLE },
-      { header: 'SUBJECT', max: 60, priority: 3, min: 16 },
-      { header: 'MESSAGE', max: 140, min: 20 },
+      { header: 'SUBJECT', max: 60, priority: 4, min: 16 },
+      { header: 'MESSAGE', max: 140, min: 16 },
     ];
     const rows = shown.map((r) => [
       ...(many ? [sanitizeLine(r.subject.image)] : []),

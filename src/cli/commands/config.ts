@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { VouchError } from '../../core/errors.js';
 import { sanitizeLine, terminalSafeJson } from '../../core/util/sanitize.js';
@@ -6,6 +8,23 @@ import type { CliIo } from '../io.js';
 import { REBINDABLE } from '../../tui/keys.js';
 
 const unknownKey = (key: string): VouchError => new VouchError('USAGE', `config: unknown key ${JSON.stringify(key)} (known: ${PREFERENCE_KEYS.join(', ')}, keys.<action>)`);
+
+/**
+ * The signing key as stored: an absolute path (the workbench may start in another folder), to a file
+ * that exists, unless --force (then a warning).
+ */
+function signingKeyPath(value: string, force: boolean, io: CliIo): string {
+  const path = resolve(value);
+  let problem: string | null = null;
+  try {
+    if (!statSync(path).isFile()) problem = 'not a regular file';
+  } catch (e) {
+    problem = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
+  if (problem && !force) throw new VouchError('USAGE', `config: signing.key: ${path}: ${problem}; make one with vouch key generate, or pass --force to store it anyway`);
+  if (problem) io.err(`vouch: warning: signing.key: ${sanitizeLine(path)}: ${problem}; stored anyway (--force): the workbench's Approve will refuse until it exists\n`);
+  return path;
+}
 
 /** `vouch config get|set|unset|list`: the reviewer's preferences (conf store, mode 0600). */
 export function registerConfig(program: Command, io: CliIo): void {
@@ -26,9 +45,11 @@ export function registerConfig(program: Command, io: CliIo): void {
     .command('set')
     .argument('<key>', `${PREFERENCE_KEYS.join(' | ')} | keys.<action> (e.g. keys.down "Down n")`)
     .argument('<value>')
-    .action((key: string, value: string) => {
+    .option('--force', 'signing.key: store a key file that does not exist (yet)')
+    .action((key: string, value: string, flags: { force?: boolean }) => {
       const p = openPreferences();
       checkPreference(key, value, storedKeyOverrides(p));
+      if (key === 'signing.key') value = signingKeyPath(value, flags.force === true, io);
       p.set(key as keyof Preferences, value as never);
     });
   config

@@ -1,6 +1,6 @@
 import { progressReporter } from '../progress.js';
 import type { Command } from 'commander';
-import { diffInputs, type DiffReport, type DiffResult, type KeyedChanges, type LayerRef } from '../../core/diff/index.js';
+import { diffInputs, type DiffReport, type DiffResult, type DiffSide, type KeyedChanges, type LayerRef } from '../../core/diff/index.js';
 import { formatReference } from '../../core/ref/parse.js';
 import { sanitizeLine, terminalSafeJson } from '../../core/util/sanitize.js';
 import { humanBytes, LAYER_SIZES_LEGEND, shortDigest, table, WHOLE } from '../format/text.js';
@@ -31,9 +31,21 @@ export async function runDiff(base: string, target: string, flags: DiffFlags, io
       if (!flags.json && !r.how.startsWith('transport ')) io.err(`vouch: ${sanitizeLine(input)}: ${r.how}: ${sanitizeLine(formatReference(r.reference))}\n`);
     },
   }).finally(progress.done);
-  if (flags.json) io.out(`${terminalSafeJson(result.report, 2)}\n`);
+  if (flags.json) io.out(`${terminalSafeJson({ base: sideJson(result.base), target: sideJson(result.target), ...result.report }, 2)}\n`);
   else io.out(formatDiff(result));
   return 0;
+}
+
+/**
+ * What one side of `diff --json` was: the input as given, the reference it resolved to and the manifest
+ * digest compared (for an approval record, the record's image paired with the other side); null where unknown
+ * (an SBOM file).
+ */
+export function sideJson(side: DiffSide): { kind: string; input: string; reference: string | null; digest: string | null } {
+  if (side.image) return { kind: side.kind, input: side.input, reference: side.image.analysis.reference, digest: side.image.analysis.digest };
+  const paired = side.approval?.paired ? side.approval.images.find((i) => i.key === side.approval!.paired) : undefined;
+  if (paired) return { kind: side.kind, input: side.input, reference: paired.name, digest: paired.digest };
+  return { kind: side.kind, input: side.input, reference: side.resolution ? formatReference(side.resolution.reference) : null, digest: null };
 }
 
 const s = sanitizeLine;

@@ -12,6 +12,7 @@ export interface GateFlags {
   approvals: string[];
   trust?: string;
   json?: boolean;
+  allowEmpty?: boolean;
 }
 
 const s = (v: string | null | undefined): string => (v === null || v === undefined ? '-' : sanitizeLine(v));
@@ -24,7 +25,12 @@ export function coverageText(i: Pick<GateImage, 'ok' | 'decision' | 'reviewers' 
 
 export function formatGate(r: GateReport): string {
   const out: string[] = [];
-  if (r.images.length === 0) return `no workload images found in ${r.files.map(s).join(', ')}`;
+  if (r.images.length === 0) {
+    const where = r.files.map(s).join(', ');
+    return r.ok
+      ? `gate: ok: no image was gated in ${where} (--allow-empty)`
+      : `gate: FAIL: no image was gated in ${where}: nothing to approve is not a pass (an empty render?); pass --allow-empty to accept it`;
+  }
   out.push(
     table(
       [{ header: 'WHERE', max: 50, priority: 2, min: 16 }, { header: 'WORKLOAD', max: 40, priority: 3, min: 12 }, { header: 'CONTAINER', max: 30, priority: 4, min: 10 }, { header: 'IMAGE', max: 80, min: 20 }, { header: 'RESULT', max: 60, min: 16 }],
@@ -43,7 +49,7 @@ export function formatGate(r: GateReport): string {
 export async function runGate(files: string[], flags: GateFlags, io: CliIo): Promise<number> {
   const trust = await loadTrustFile(flags.trust ?? TRUST_FILE_NAME);
   const approvals = await loadApprovals(flags.approvals);
-  const report = await gate(files, approvalCoverage(approvals, trust));
+  const report = await gate(files, approvalCoverage(approvals, trust), { allowEmpty: flags.allowEmpty === true });
   for (const w of report.warnings) io.err(`vouch: warning: ${sanitizeLine(w)}\n`);
   if (flags.json) io.out(`${terminalSafeJson(report, 2)}\n`);
   else io.out(`${formatGate(report)}\n`);
@@ -58,6 +64,7 @@ export function registerGate(program: Command, io: CliIo): void {
     .requiredOption('--approvals <dir|file>', 'approval records: a file, or every *.sigstore.json in a directory (repeatable)', collect)
     .option('--trust <file>', `trust file naming the reviewers (default: ./${TRUST_FILE_NAME})`)
     .option('--json', 'print one JSON object')
+    .option('--allow-empty', 'exit 0 when the files hold no image at all (by default that is a failure: an empty render gates nothing)')
     .action(async (files: string[], flags: GateFlags) => {
       io.setExitCode(await runGate(files, flags, io));
     });

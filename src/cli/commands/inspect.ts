@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { inspectReference } from '../../core/layers/inspect.js';
-import { formatReference } from '../../core/ref/parse.js';
+import { formatDockerReference, formatReference } from '../../core/ref/parse.js';
+import { daemonRepoDigest } from '../../core/trust/daemon-registry.js';
 import { redactAnalysis } from '../../core/util/redact.js';
 import type { OpenOptions } from '../../core/sources/image.js';
 import { formatInspect } from '../format/inspect.js';
@@ -38,8 +39,12 @@ export async function runInspect(ref: string, flags: InspectFlags, io: CliIo): P
   }).finally(progress.done);
   // One redaction rule for every command and format (src/core/util/redact.ts); --show-secrets opts out.
   const analysis = flags.showSecrets ? inspected : redactAnalysis(inspected);
-  if (flags.json) io.out(`${terminalSafeJson({ ...analysis, resolvedBy: resolution.how }, 2)}\n`);
-  else io.out(`${formatInspect(analysis, resolution.how, styleFor())}\n`);
+  // A daemon image's digest is synthesised; the daemon may know the registry digest it was pulled by (what chain and check use).
+  const daemonName = resolution.reference.transport === 'docker-daemon' ? resolution.reference.name : null;
+  const twin = daemonName ? await daemonRepoDigest(daemonName).catch(() => null) : null;
+  const repoDigest = twin ? formatDockerReference(twin) : null;
+  if (flags.json) io.out(`${terminalSafeJson({ ...analysis, resolvedBy: resolution.how, ...(daemonName ? { daemonRepoDigest: repoDigest } : {}) }, 2)}\n`);
+  else io.out(`${formatInspect(analysis, resolution.how, styleFor(), repoDigest)}\n`);
   return 0;
 }
 

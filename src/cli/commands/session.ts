@@ -138,9 +138,17 @@ export function formatSession(session: ReviewSession, path: string): string {
     for (const a of history) out.push(`    ${s(a.id)}${a.deleted ? ' (deleted)' : ''} ${s(annotationSubjectKey(a.subject))}: ${a.history.length} earlier state(s)`);
   }
   for (const w of session.warnings) out.push(s(w));
-  const blocked = sum.blockers.approved.length;
-  out.push('');
-  out.push(blocked ? `approved is blocked by ${blocked} finding(s)` : 'nothing blocks approved');
+  // Each blocker named (as approve names them), for both decisions that need the findings decided.
+  for (const d of ['approved', 'approved-with-exceptions'] as const) {
+    const list = sum.blockers[d];
+    out.push('');
+    if (list.length === 0) {
+      out.push(`nothing blocks ${d}`);
+      continue;
+    }
+    out.push(`${d} is blocked by ${list.length} finding(s):`);
+    for (const b of list) out.push(`  ${s(b)}`);
+  }
   return out.join('\n');
 }
 

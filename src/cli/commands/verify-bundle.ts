@@ -2,9 +2,10 @@
  * `vouch verify-bundle`: the Sigstore conformance client's verify interface.
  * Exit 0 when the bundle verifies for the artifact, 1 when it does not
  * (`REASON: message` on stderr), 2 on bad input (unreadable files, bad flags,
- * a malformed trusted root or key).
+ * a bundle that is not JSON, a malformed digest, a malformed trusted root or key).
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { VouchError } from '../../core/errors.js';
 import { loadTrustedRoot, verifyBundle, TrustInputError, type BundlePolicy } from '../../core/trust/bundle.js';
@@ -43,6 +44,10 @@ function readInput(path: string, what: keyof typeof INPUT_LIMITS): Buffer {
 
 /** `sha256:HEX` → a digest artifact; anything else is a file path. */
 export function parseArtifactArgument(arg: string): Artifact {
+  // "sha256:" and then no hex: a mistyped digest, not a file name (unless a file of that name exists).
+  if (/^(sha256|sha384|sha512):/.test(arg) && !DIGEST_ARG.test(arg) && !existsSync(arg)) {
+    usage(`${arg}: malformed digest: expected ${arg.slice(0, arg.indexOf(':'))}:HEX (hex digits only), or an artifact file`);
+  }
   const m = DIGEST_ARG.exec(arg);
   if (m) {
     const algorithm = m[1] as keyof typeof DIGEST_HEX_LENGTH;
@@ -77,6 +82,12 @@ export async function runVerifyBundle(artifactArg: string, flags: VerifyBundleFl
   if (!flags.bundle) usage('--bundle FILE is required');
   const policy = policyFrom(flags);
   const bundleBytes = readInput(flags.bundle, 'bundle');
+  // Bad input, not a failed verification: a bundle that is not even JSON is exit 2, naming the file.
+  try {
+    JSON.parse(bundleBytes.toString('utf8'));
+  } catch (e) {
+    throw new VouchError('INVALID_BUNDLE', `bundle ${flags.bundle}: not JSON (${(e as Error).message})`);
+  }
   const artifact = parseArtifactArgument(artifactArg);
   let root;
   try {

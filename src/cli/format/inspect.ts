@@ -6,15 +6,18 @@ import { noStyle, type Style } from './style.js';
 /** What "wasted" means: dive's figure, which can pass 100 % and then reads like a bug without this line. */
 export const WASTED_HELP = '             wasted, as dive counts it: every copy of a path written by more than one layer (the kept copy and base-layer copies too), so it can exceed 100 % of the user layers';
 
-/** Human summary of `vouch inspect`. */
-export function formatInspect(a: ImageAnalysis, resolvedHow?: string, st: Style = noStyle): string {
+/** Human summary of `vouch inspect`. `repoDigest`: for a daemon image, the registry reference the daemon recorded for it (RepoDigests). */
+export function formatInspect(a: ImageAnalysis, resolvedHow?: string, st: Style = noStyle, repoDigest: string | null = null): string {
   const out: string[] = [];
   const kv = (k: string, v: string): void => {
     out.push(`${st.bold(k.padEnd(12))}${v}`);
   };
   kv('Image', sanitizeLine(a.name));
   kv('Source', `${a.transport}${resolvedHow && !resolvedHow.startsWith('transport ') ? ` (${resolvedHow})` : ''}`);
-  kv('Digest', `${sanitizeLine(a.digest)}${a.synthesizedManifest ? '  (manifest synthesised: the archive stores none)' : ''}`);
+  const daemon = a.transport === 'docker-daemon';
+  const synthesised = daemon ? '  (manifest synthesised: the Docker daemon keeps no registry manifest)' : a.synthesizedManifest ? '  (manifest synthesised: the archive stores none)' : '';
+  kv('Digest', `${sanitizeLine(a.digest)}${synthesised}`);
+  if (daemon && repoDigest) kv('RepoDigest', `${sanitizeLine(repoDigest)}  (recorded by the daemon: the registry image chain and check verify, matched by config digest)`);
   if (a.index) kv('Index', sanitizeLine(a.index.digest));
   // os / architecture / variant are whatever strings the image config holds.
   kv('Platform', clip(`${a.platform.os}/${a.platform.architecture}${a.platform.variant ? `/${a.platform.variant}` : ''}`, 100));

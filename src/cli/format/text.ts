@@ -1,6 +1,7 @@
 /** Plain-text helpers for human output. Every string from an image goes through sanitizeLine. */
 import { sanitizeLine } from '../../core/util/sanitize.js';
 import { fitColumns } from '../../core/util/column-fit.js';
+import { maxOf } from '../../core/util/fold.js';
 
 /** Sizes in SI units, as docker and dive print them ("1.2 MB"). */
 export function humanBytes(n: number): string {
@@ -67,14 +68,14 @@ const MIN_CELL = 8;
  */
 export function table(columns: Column[], rows: string[][], width: number | undefined = terminalWidth()): string {
   let cells = rows.map((r) => r.map((c, i) => clip(c, columns[i]?.max ?? 200)));
-  let widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => (r[i] ?? '').length)));
+  let widths = columns.map((c, i) => maxOf(cells.map((r) => (r[i] ?? '').length), c.header.length));
   let dropped = columns.map(() => false);
   if (width !== undefined) {
     const natural = widths;
     widths = fitColumns(
       columns.map((c, i) => {
         // A long header asks for no more room than the column's cells (or its least width): it is cut instead.
-        const cellsWide = Math.max(0, ...cells.map((r) => (r[i] ?? '').length));
+        const cellsWide = maxOf(cells.map((r) => (r[i] ?? '').length), 0);
         const want = Math.max(cellsWide, Math.min(c.header.length, c.min ?? MIN_CELL));
         return { want, min: Math.min(want, c.min ?? MIN_CELL), ...(c.priority !== undefined ? { priority: c.priority } : {}) };
       }),

@@ -23,6 +23,7 @@ import { CosignAnnotation, CosignMediaType, digestTag } from '../trust/attachmen
 import { sanitizeLine } from '../util/sanitize.js';
 import { readLocalFile } from '../util/local-file.js';
 import { canonicalJson } from '../util/canonical-json.js';
+import { maxOf } from '../util/fold.js';
 
 export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const MAX_BUNDLE_BYTES = 8 << 20;
@@ -302,7 +303,7 @@ async function settle(lists: TagList[]): Promise<void> {
   let writes = lists.reduce((n, l) => n + l.writes, 0);
   if (writes === 0) return; // wrote nothing: our entries were there already
   for (;;) {
-    const span = Math.max(...lists.map((l) => l.spanMs));
+    const span = maxOf(lists.map((l) => l.spanMs));
     await sleep(jittered(Math.min(5_000, Math.max(100, 3 * span))));
     for (const l of lists) await l.converge();
     const now = lists.reduce((n, l) => n + l.writes, 0);

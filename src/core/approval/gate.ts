@@ -5,6 +5,7 @@
  * the gate itself reads no signature.
  */
 import { pinnedImage, readWorkloadImages, type WorkloadImage } from './workloads.js';
+import { pushAll } from '../util/fold.js';
 
 export interface CoverageReason {
   code: string;
@@ -38,6 +39,13 @@ export interface GateReport {
   images: GateImage[];
   /** E.g. a file in which no image was found: nothing in it was gated. */
   warnings: string[];
+  /** No image was found in any of the files (an empty `helm template`): ok only when the caller allowed it. */
+  empty: boolean;
+}
+
+export interface GateOptions {
+  /** Accept files that hold no image at all (by default nothing gated is a failure: an empty render must not pass). */
+  allowEmpty?: boolean;
 }
 
 /** Memoise coverage per digest + name: a digest used by fifty containers is verified once. */
@@ -70,7 +78,7 @@ export async function gateImages(found: WorkloadImage[], covers: Covers): Promis
 }
 
 /** Read every file (all of them first: a file that does not parse stops the gate before any verdict), then check each image. */
-export async function gate(files: string[], covers: Covers): Promise<GateReport> {
+export async function gate(files: string[], covers: Covers, options: GateOptions = {}): Promise<GateReport> {
   const found: WorkloadImage[] = [];
   const warnings: string[] = [];
   // One set across files: a file also reached through a compose include is read once.
@@ -80,8 +88,9 @@ export async function gate(files: string[], covers: Covers): Promise<GateReport>
     const images = await readWorkloadImages(f, seen);
     // (A file already read through another one's include adds nothing and is not "empty".)
     if (images.length === 0 && seen.size > read) warnings.push(`${f}: no images found: nothing in it was gated`);
-    found.push(...images);
+    pushAll(found, images);
   }
   const images = await gateImages(found, covers);
-  return { ok: images.every((i) => i.ok), files, images, warnings };
+  const empty = images.length === 0;
+  return { ok: empty ? options.allowEmpty === true : images.every((i) => i.ok), files, images, warnings, empty };
 }

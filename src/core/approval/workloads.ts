@@ -17,6 +17,7 @@ import { parseDockerReference, formatDockerReference } from '../ref/parse.js';
 import { sanitizeLine } from '../util/sanitize.js';
 import { readLocalFile } from '../util/local-file.js';
 import { duplicateKeyError } from '../util/yaml.js';
+import { pushAll } from '../util/fold.js';
 
 export const MAX_MANIFEST_FILE_BYTES = 16 << 20;
 const MAX_DOCUMENTS = 10_000;
@@ -344,7 +345,7 @@ export async function readWorkloadImages(file: string, seen: Set<string> = new S
     // Bounded, non-blocking, regular files only: an include of /dev/zero, /dev/urandom or a FIFO is refused at once.
     const text = (await readLocalFile(real, { what: 'manifest', max: MAX_MANIFEST_FILE_BYTES, name: where })).toString('utf8');
     const includes: string[] = [];
-    out.push(...workloadImages(text, f, includes));
+    pushAll(out, workloadImages(text, f, includes));
     // Relative to the including file's folder, as compose resolves them.
     for (const inc of includes) await read(isAbsolute(inc) ? inc : join(dirname(f), inc), f);
   };

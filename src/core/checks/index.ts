@@ -35,6 +35,7 @@ import { VouchError } from '../errors.js';
 import { synthesisedDigestCaveat } from '../util/digest-caveat.js';
 import { daemonRepoDigest } from '../trust/daemon-registry.js';
 import { formatDockerReference } from '../ref/parse.js';
+import { pushAll } from '../util/fold.js';
 
 export * from './types.js';
 export { buildContext } from './context.js';
@@ -220,7 +221,7 @@ export async function checkReferences(refs: readonly string[], opts: CheckOption
     if (inputs.baseline?.warning) caveats.push(inputs.baseline.warning);
     const t0 = performance.now();
     const ctx = buildContext(inputs);
-    results.push(...runChecks(ctx, checks));
+    pushAll(results, runChecks(ctx, checks));
     inputs.timings.checks = performance.now() - t0;
     images.push({ label: inputs.image.label, reference: inputs.image.reference, timings: inputs.timings });
   }

@@ -10,6 +10,7 @@ import { linkBits } from '../layers/link-groups.js';
 import type { EntryType, LayerEntry, LayerWalk } from '../layers/types.js';
 import { redactArgs, redactEnvValue, redactKeepingLayout, redactLabelValue } from '../util/redact.js';
 import { reviewReasons, type ReviewReason } from './review.js';
+import { minOf } from '../util/fold.js';
 
 export interface ValueChange<T> {
   from: T;
@@ -258,7 +259,7 @@ class Collected<T extends { path: string; review?: ReviewReason[] }> {
   }
   list(): T[] {
     // setuid/setgid, then keys, then world-writable, then PATH executables, then everything else.
-    const rank = (x: T): number => Math.min(REVIEW_ORDER.length, ...(x.review ?? []).map((r) => REVIEW_ORDER.indexOf(r)));
+    const rank = (x: T): number => minOf((x.review ?? []).map((r) => REVIEW_ORDER.indexOf(r)), REVIEW_ORDER.length);
     return this.items
       .sort((a, b) => rank(a.item) - rank(b.item) || b.key - a.key || (a.item.path < b.item.path ? -1 : a.item.path > b.item.path ? 1 : 0))
       .map((x) => x.item);

@@ -5,6 +5,7 @@
  */
 import { comparePackages, type Package, type PackageInventory } from '../packages/types.js';
 import { compareVersions } from '../packages/version/index.js';
+import { pushAll } from '../util/fold.js';
 
 export type Direction = 'upgrade' | 'downgrade' | 'unknown';
 
@@ -156,8 +157,8 @@ export function diffInventories(base: Pick<PackageInventory, 'packages'>, target
       out.changed.push({ name: b.name, type: b.type, from: a.version, to: b.version, direction: direction(b.type, a.version, b.version) });
       licence(a, b);
     }
-    out.removed.push(...restBase.slice(n));
-    out.added.push(...restTarget.slice(n));
+    pushAll(out.removed, restBase.slice(n));
+    pushAll(out.added, restTarget.slice(n));
   }
   out.added.sort(comparePackages);
   out.removed.sort(comparePackages);

@@ -252,9 +252,9 @@ export async function cachedLayerWalks(cache: ContentCache, layers: ReadonlyArra
     if (!hit || hit.diffId !== l.diffId || hit.catalog?.version !== CATALOG_VERSION) return undefined;
     walks.push(fromCompact(l.digest, hit));
     entries += walks[walks.length - 1]!.entries.length;
-    if (entries > maxEntries) throw imageEntriesExceeded(`layer ${walks.length} of ${layers.length} ${l.digest}`, maxEntries);
+    if (entries > maxEntries) throw imageEntriesExceeded(`${layerAt(walks.length - 1, layers.length)} ${l.digest}`, maxEntries);
     nameBytes += walkNameBytes(walks[walks.length - 1]!);
-    if (nameBytes > maxNameBytes) throw imageNameBytesExceeded(`layer ${walks.length} of ${layers.length} ${l.digest}`, maxNameBytes);
+    if (nameBytes > maxNameBytes) throw imageNameBytesExceeded(`${layerAt(walks.length - 1, layers.length)} ${l.digest}`, maxNameBytes);
     catalogs.push(hit.catalog);
   }
   return { walks, catalogs };
@@ -286,9 +286,9 @@ async function walkAll(layers: readonly Layer[], cache: ContentCache | undefined
     if (hit && hit.diffId === layers[i]!.diffId && hit.catalog?.version === CATALOG_VERSION) {
       out[i] = fromCompact(layers[i]!.digest, hit);
       imageBudget.entriesLeft -= out[i]!.entries.length;
-      if (imageBudget.entriesLeft < 0) throw imageEntriesExceeded(`layer ${i + 1} of ${layers.length} ${layers[i]!.digest}`, limits.imageEntries);
+      if (imageBudget.entriesLeft < 0) throw imageEntriesExceeded(`${layerAt(i, layers.length)} ${layers[i]!.digest}`, limits.imageEntries);
       imageBudget.nameBytesLeft -= walkNameBytes(out[i]!);
-      if (imageBudget.nameBytesLeft < 0) throw imageNameBytesExceeded(`layer ${i + 1} of ${layers.length} ${layers[i]!.digest}`, limits.nameBytes);
+      if (imageBudget.nameBytesLeft < 0) throw imageNameBytesExceeded(`${layerAt(i, layers.length)} ${layers[i]!.digest}`, limits.nameBytes);
       catalogs[i] = hit.catalog;
       fromCache.push(layers[i]!);
       progress.layersDone++;
@@ -356,9 +356,9 @@ async function walkAll(layers: readonly Layer[], cache: ContentCache | undefined
     out[i] = out[first]!;
     catalogs[i] = catalogs[first]!;
     imageBudget.entriesLeft -= out[i]!.entries.length;
-    if (imageBudget.entriesLeft < 0) throw imageEntriesExceeded(`layer ${i + 1} of ${layers.length} ${layers[i]!.digest}`, limits.imageEntries);
+    if (imageBudget.entriesLeft < 0) throw imageEntriesExceeded(`${layerAt(i, layers.length)} ${layers[i]!.digest}`, limits.imageEntries);
     imageBudget.nameBytesLeft -= walkNameBytes(out[i]!);
-    if (imageBudget.nameBytesLeft < 0) throw imageNameBytesExceeded(`layer ${i + 1} of ${layers.length} ${layers[i]!.digest}`, limits.nameBytes);
+    if (imageBudget.nameBytesLeft < 0) throw imageNameBytesExceeded(`${layerAt(i, layers.length)} ${layers[i]!.digest}`, limits.nameBytes);
     progress.layersDone++;
     progress.bytesDone += Math.max(0, layers[i]!.size);
   }
@@ -391,7 +391,15 @@ async function cachePut(cache: ContentCache, ns: string, digest: string, value: 
 function atPosition(e: VouchError, digest: string, i: number, n: number): VouchError {
   const named = `layer ${digest}`;
   if (!e.message.startsWith(named)) return e;
-  return new VouchError(e.code, `layer ${i + 1} of ${n} ${digest}${e.message.slice(named.length)}`, { cause: e, exitCode: e.exitCode });
+  return new VouchError(e.code, `${layerAt(i, n)} ${digest}${e.message.slice(named.length)}`, { cause: e, exitCode: e.exitCode });
+}
+
+/**
+ * A layer by position in messages: counted from 0, as the inspect table's `#`, check messages ("in layer 3"),
+ * digest errors and the JSON `index` count; the total is said so that the last one is not read as off by one.
+ */
+export function layerAt(i: number, n: number): string {
+  return `layer ${i} (of ${n}, counted from 0)`;
 }
 
 /** Walks made by foreignWalk: an analysis that has one is not cached (the source may hold the blob later). */

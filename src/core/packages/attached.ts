@@ -40,6 +40,7 @@ import { COSIGN_VULN_PREDICATE, readScanDocument, parseScan, type ScanReport } f
 import { normalizePurl, packageIdentity } from './purl.js';
 import { identifyJson, parseSbom, readDetected, type SbomFormat, type SbomInventory } from './sbom/index.js';
 import { comparePackages, type Package, type PackageInventory } from './types.js';
+import { pushAll } from '../util/fold.js';
 
 export type AttachedWhere = 'sbom-tag' | 'attestation' | 'referrer';
 
@@ -374,7 +375,7 @@ export function mergeAttachedSboms(sboms: readonly AttachedSbom[]): PackageInven
     }
     for (const k of mine) keys.add(k);
     distro ??= s.inventory.distro ?? null;
-    warnings.push(...s.inventory.warnings);
+    pushAll(warnings, s.inventory.warnings);
   }
   packages.sort(comparePackages);
   return { source: 'attached', distro, packages, warnings };

@@ -30,6 +30,7 @@ import { findTlog, type TrustedRoot } from './trusted-root.js';
 import { anchoredRegExp, wholeMatch } from './trust-file.js';
 import { EXTENSION_FIELDS, extensionMismatch, type ExtensionConstraints } from './trust-file.js';
 import type { Artifact, SignerIdentity, SignerPolicy, VerificationResult } from './types.js';
+import { minOf } from '../util/fold.js';
 
 export { loadTrustedRoot, defaultTrustedRoot, parseTrustedRoot, type TrustedRoot } from './trusted-root.js';
 export { fulcioExtensions, verifyCertificateChain, certificateSubject, splitPemCertificates } from './certificate.js';
@@ -504,7 +505,7 @@ function run(input: unknown, artifact: Artifact, policy: NormalizedPolicy, root:
   const tlog = first ? { ...tlogEvidence(first), ...(prepared.fellBack.has(0) ? { proof: 'signed-entry-timestamp' as const } : prepared.provenHere.has(0) ? { proof: 'inclusion-proof' as const } : {}) } : null;
   // As the library: a log entry's integratedTime is a time only when its SET signs it.
   const times = entity.timestamps.flatMap((t) => (t.$case === 'transparency-log' ? (t.tlogEntry.inclusionPromise ? [new Date(Number(t.tlogEntry.integratedTime) * 1000)] : []) : [t.timestamp.signingTime]));
-  const signedAt = times.length ? new Date(Math.min(...times.map((d) => d.getTime()))).toISOString() : null;
+  const signedAt = times.length ? new Date(minOf(times.map((d) => d.getTime()))).toISOString() : null;
   const who = signer.type === 'key' ? `key ${signer.keyId}` : `${signer.subject} (issuer ${signer.issuer})`;
   return {
     verified: true,

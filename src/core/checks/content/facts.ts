@@ -16,6 +16,7 @@ import type { LayerWalk } from '../../layers/types.js';
 import type { LayerCatalog } from '../../packages/catalog/types.js';
 import type { CheckFacts } from '../types.js';
 import type { AccountsFinding, SecretFinding } from './types.js';
+import { minOf } from '../../util/fold.js';
 
 /** How a later layer took a file away. */
 export interface Removal {
@@ -85,7 +86,7 @@ function resolveRemovals(walks: ReadonlyArray<Pick<LayerWalk, 'entries'>>, secre
     if (root) root.push(s);
     else watch.set('/', [s]);
   }
-  const from = Math.min(...gone.map((s) => s.layer)) + 1;
+  const from = minOf(gone.map((s) => s.layer)) + 1;
   for (let j = from; j < walks.length; j++) {
     for (const e of walks[j]!.entries) {
       const list = watch.get(e.path);

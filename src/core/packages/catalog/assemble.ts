@@ -17,6 +17,7 @@ import { comparePackages, type Distro, type Package, type PackageInventory } fro
 import { copyrightPackage } from './dpkg.js';
 import { OS_RELEASE_PATHS } from './os-release.js';
 import type { FileFindings, FoundPackage, LayerCatalog } from './types.js';
+import { pushAll } from '../../util/fold.js';
 
 /** Catalogers whose file is a database rewritten by every install. */
 const DATABASES = new Set(['dpkg', 'apk', 'rpm']);
@@ -59,7 +60,7 @@ export function assembleInventory(
   const byKey = new Map<string, Package>();
   const warnings: string[] = [];
   for (const { f, layer } of survivors) {
-    warnings.push(...f.warnings);
+    pushAll(warnings, f.warnings);
     const earlier = DATABASES.has(f.cataloger) ? earlierVersions(catalogs, removals, f, layer) : [];
     for (const p of f.packages) {
       let introduced = layer;

@@ -18,6 +18,7 @@ import { accountsCataloger } from '../../checks/content/accounts-scanner.js';
 import { secretsCataloger } from '../../checks/content/secrets-scanner.js';
 import type { Cataloger, FileFindings, LayerCatalog, LayerScratch, ParseResult } from './types.js';
 import { errMsg } from './util.js';
+import { maxOf } from '../../util/fold.js';
 
 /** Bump when a cataloger's findings change: cached layer walks without them are walked again (v2: secrets and accounts scanners). */
 // 3: paths follow the walk's (entries written through a same-layer symlink sit where they land).
@@ -89,7 +90,7 @@ export class LayerCataloguer {
 
   hooks(): LayerHooks {
     return {
-      maxContentBytes: Math.max(1, ...this.catalogers.map((c) => c.maxBytes)),
+      maxContentBytes: maxOf(this.catalogers.map((c) => c.maxBytes), 1),
       wantContent: (e) => this.want(e),
       onContent: (e, data) => this.content(e, data),
     };
