@@ -14,6 +14,7 @@ import { defaultApprovalPath, keySigner, reviewerOfFile, trustedReviewerFor, wri
 import { keyNeedsPassphrase } from '../../core/approval/key.js';
 import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, identityTokenFrom, type ApprovalSigner } from '../../core/approval/sign.js';
 import { indexCoverageLines } from '../../core/approval/statement.js';
+import { trustsIdentity } from '../../core/approval/verify.js';
 import { VouchError } from '../../core/errors.js';
 import { checkPins, pinLines } from '../../core/review/pin-journal.js';
 import { recheckSession } from '../../core/review/session.js';
@@ -193,6 +194,13 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
     io.err(`vouch: ${decision} refused: the release's trust file ${s(evidenceTrust.path)} lists other signers than ${s(trust.path)}: the session's signature results were judged under signers you do not trust (nothing signed)\n`);
     io.err(`  point the release's trust: at your trust file (or copy its signers), run vouch session init again, review, then approve\n`);
     if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, refused: 'TRUST_MISMATCH', releaseTrust: evidenceTrust.path, trust: trust.path }, 2)}\n`);
+    return 1;
+  }
+  // The baseline was admitted under the release's trust file: its signer must be one of your reviewers too.
+  const base = session.baseline;
+  if (base?.identity && trust !== evidenceTrust && trust.require.signers !== 'any' && !trustsIdentity(trust, base.identity)) {
+    io.err(`vouch: ${decision} refused: the baseline ${s(base.path)} was approved by ${s(base.identity)}, whom ${s(trust.path)} does not trust as a reviewer (the release's trust file ${s(evidenceTrust.path)} does); nothing signed\n`);
+    if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, refused: 'TRUST_MISMATCH', baseline: base.path, identity: base.identity, trust: trust.path }, 2)}\n`);
     return 1;
   }
   if (trust.reviewers.length === 0) throw new VouchError('INVALID_TRUST_FILE', `${trust.path}: reviewers: none listed; an approval must be signed by a trusted reviewer`);

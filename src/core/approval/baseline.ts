@@ -22,6 +22,8 @@ export interface BaselineApproval {
   decision: string;
   /** The trust file's name for the reviewer whose signature verified. */
   reviewer: string;
+  /** Who signed it: `key <keyId>` or `subject (issuer)` (recorded in the approval, checked by verify). */
+  identity: string;
   reviewedAt: string;
   expiresAt: string | null;
   /** The record's image names (what it approved). */
@@ -56,6 +58,7 @@ export async function loadBaselineApproval(path: string, trust: TrustFile, opts:
       release: { ...p.release },
       decision: p.decision,
       reviewer: v.signature.reviewer!,
+      identity: v.signature.identity!,
       reviewedAt: p.reviewedAt,
       expiresAt: p.expiresAt ?? null,
       images: p.images.map((i) => i.name),

@@ -44,7 +44,7 @@ export const APPROVAL_SCHEMA = {
         policy: { type: 'object', additionalProperties: false, required: ['digest', 'failOn'], properties: { digest: DIGEST, failOn: STR } },
         trust: { type: 'object', additionalProperties: false, required: ['digest'], properties: { digest: DIGEST, signers: DIGEST } },
         baseline: {
-          anyOf: [{ type: 'null' }, { type: 'object', additionalProperties: false, required: ['digest', 'release'], properties: { digest: DIGEST, release: { anyOf: [{ type: 'null' }, RELEASE] } } }],
+          anyOf: [{ type: 'null' }, { type: 'object', additionalProperties: false, required: ['digest', 'release'], properties: { digest: DIGEST, release: { anyOf: [{ type: 'null' }, RELEASE] }, decision: STR, identity: STR } }],
         },
         images: {
           type: 'array',

@@ -46,7 +46,8 @@ export interface ApprovalPredicate {
   policy: { digest: string; failOn: string };
   /** `signers`: signersDigest of the trust file the evidence was judged under (trust-file.ts). */
   trust: { digest: string; signers?: string };
-  baseline: { digest: string; release: { name: string; version: string } | null } | null;
+  /** `decision` and `identity` (who signed it): what verify checks against its own trust file. */
+  baseline: { digest: string; release: { name: string; version: string } | null; decision?: string; identity?: string } | null;
   /** indexCovered (multi-platform images only): whether the index is a subject, i.e. every platform in it was reviewed. */
   images: Array<{ key: string; name: string; digest: string; index: string | null; platform: string; indexCovered?: boolean; packages: string[]; licenses: Record<string, string[]> }>;
   evidence: Array<{ image: string; kind: string; digest: string; type: string | null; verified: boolean; signer: string | null }>;
@@ -220,7 +221,9 @@ export function buildApprovalStatement(session: ReviewSession, decision: Decisio
     ...(opts.expiresAt ? { expiresAt: opts.expiresAt.toISOString() } : {}),
     policy: { digest: session.policy.digest, failOn: session.policy.failOn },
     trust: { digest: session.trust.digest, ...(opts.signersDigest ? { signers: opts.signersDigest } : {}) },
-    baseline: session.baseline ? { digest: session.baseline.digest, release: session.baseline.release } : null,
+    baseline: session.baseline
+      ? { digest: session.baseline.digest, release: session.baseline.release, ...(session.baseline.decision ? { decision: session.baseline.decision } : {}), ...(session.baseline.identity ? { identity: session.baseline.identity } : {}) }
+      : null,
     images: session.images.map((im) => ({
       key: im.key,
       name: im.name,

@@ -377,8 +377,27 @@ export function requireReasons(
   if (req.signers !== 'any' && p.trust.signers !== signersDigest(trust)) {
     say('TRUST_MISMATCH', p.trust.signers ? `its evidence was judged under other signers (${p.trust.signers}) than ${trust.path} lists (${signersDigest(trust)}); require.signers: any accepts it` : 'it records no signers digest (made by an older vouch); require.signers: any accepts it');
   }
+  // The baseline the review compared against (downgrades, new licences) was judged under the release's trust file
+  // too: its signer must be a reviewer this file trusts, and its decision one this file admits.
+  if (req.signers !== 'any' && p.baseline) {
+    const b = p.baseline;
+    if (!b.identity || !b.decision) say('TRUST_MISMATCH', 'its baseline records no signer or decision (made by an older vouch); require.signers: any accepts it');
+    else if (!trustsIdentity(trust, b.identity)) say('TRUST_MISMATCH', `its baseline was approved by ${b.identity}, whom ${trust.path} does not trust as a reviewer; require.signers: any accepts it`);
+    else if (b.decision === 'rejected' || !allowed.includes(b.decision)) say('TRUST_MISMATCH', `its baseline's decision ${b.decision} is not one ${trust.path} admits`);
+  }
   if (req.tlog && !sig.logged) say('TLOG_MISSING', 'the trust file requires a transparency log entry and this approval has none');
   return out;
+}
+
+/** Whether a recorded signer identity (`key <keyId>`, or `subject (issuer)`) is one of the trust file's reviewers. */
+export function trustsIdentity(trust: TrustFile, identity: string): boolean {
+  const key = /^key ([0-9a-f]{64})$/.exec(identity);
+  if (key) return trust.reviewers.some((r) => r.type === 'key' && r.key.keyId === key[1]);
+  const at = identity.lastIndexOf(' (');
+  if (at < 0 || !identity.endsWith(')')) return false;
+  const subject = identity.slice(0, at);
+  const issuer = identity.slice(at + 2, -1);
+  return trust.reviewers.some((r) => r.type === 'keyless' && r.issuer === issuer && (r.subject !== undefined ? r.subject === subject : r.pattern?.test(subject) === true));
 }
 
 export interface RecordVerdict {

@@ -128,6 +128,7 @@ export const SESSION_SCHEMA = {
             release: { anyOf: [{ type: 'null' }, { type: 'object', additionalProperties: false, required: ['name', 'version'], properties: { name: STR, version: STR } }] },
             decision: STR,
             reviewer: STR,
+            identity: STR,
             reviewedAt: STR,
           },
         },

@@ -114,7 +114,7 @@ async function sharedFor(release: ReleaseFile): Promise<{ shared: SharedInputs; 
   const warnings: string[] = [];
   if (release.baseline) {
     const { loaded: a, baseline: b } = await loadBaselineApproval(release.baseline, trust, { where: `${release.path}: baseline: ` });
-    baseline = { path: b.path, digest: b.digest, release: b.release, decision: b.decision, reviewer: b.reviewer, reviewedAt: b.reviewedAt };
+    baseline = { path: b.path, digest: b.digest, release: b.release, decision: b.decision, reviewer: b.reviewer, identity: b.identity, reviewedAt: b.reviewedAt };
     const other = otherReleaseWarning(b, release);
     if (other) warnings.push(other);
     const purls = [...new Set(a.statement.predicate.images.flatMap((i) => i.packages))];

@@ -111,7 +111,7 @@ export interface ReviewSession {
    * The previous approval record, when the release names one: only a live approval is accepted
    * (approval/baseline.ts); its decision, reviewer and reviewedAt (absent in sessions written before they were recorded).
    */
-  baseline: (FileDigest & { release: { name: string; version: string } | null; decision?: string; reviewer?: string; reviewedAt?: string }) | null;
+  baseline: (FileDigest & { release: { name: string; version: string } | null; decision?: string; reviewer?: string; identity?: string; reviewedAt?: string }) | null;
   annotations: Annotation[];
   /** Loud notes from the last refresh (a tag that moved away from its pinned digest). */
   warnings: string[];
