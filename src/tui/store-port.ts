@@ -166,6 +166,7 @@ export class StoreSessionPort implements SessionPort {
     // Swapped since this machine created it (pin-journal.ts): refused, naming what changed.
     const pins = await checkPins(this.path, session);
     if (pins.changed.length) return refused(`refused: the session's pins are not the ones this machine pinned: ${s(pinLines(pins.changed).join('; '))}; nothing written`);
+    if (pins.unknown) return refused(`refused: this machine never pinned the images of ${s(session.release.name)} ${s(session.release.version)} (it did not create this session): check the digests above, then sign with vouch approve --session ${s(this.path)} --accept-pins; nothing written`);
     // Sign only the images the reviewer was shown: the release file may have gained or swapped one since the screens were built.
     const notShown = shownImagesDiffer(this.o.model, session);
     if (notShown) return refused(`refused: the approval would cover images the workbench does not show: ${notShown}; reopen the workbench; nothing written`);

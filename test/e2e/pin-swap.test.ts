@@ -7,12 +7,14 @@
  * the reviewer's own record of what they pinned, it would sign B.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { writeMiniLayout, type MiniFile } from '../helpers/mini-layout.js';
 import { runCli, spawnCli } from '../helpers/inspect.js';
+import { recordPins } from '../../src/core/review/pin-journal.js';
 
 const files =
   (extra: MiniFile[]) =>
@@ -54,7 +56,7 @@ test('a session whose pins were swapped after the reviewer created it (annotatio
 
   const refused = await runCli(['approve', '--session', session, '--decision', 'approved-with-exceptions', '--key', join(dir, 'alice.key'), '--json']);
   assert.equal(refused.code, 1, refused.stderr);
-  assert.match(refused.stderr, new RegExp(`app: the session pins ${pinnedB}, but this machine pinned ${pinnedA} when it created the session`));
+  assert.match(refused.stderr, new RegExp(`app: the session pins ${pinnedB}, but this machine pinned ${pinnedA} for this release`));
   assert.equal(JSON.parse(refused.stdout).refused, 'PINS_CHANGED');
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.sigstore.json')), [], 'nothing signed');
 
@@ -71,10 +73,32 @@ test('a session whose pins were swapped after the reviewer created it (annotatio
   assert.match(ok.stdout, new RegExp(`^subject   img:v2 sha256:${pinnedB.slice(7)}$`, 'm'));
   assert.doesNotMatch(ok.stderr, /did not create/);
 
-  // A session created on another machine (no record here): signed, with a warning listing the digests to check.
-  const elsewhere = join(dir, 'elsewhere.review.json');
-  writeFileSync(elsewhere, readFileSync(mineOnB));
-  const warned = await runCli(['approve', '--session', elsewhere, '--decision', 'approved-with-exceptions', '--key', join(dir, 'alice.key'), '--out', join(dir, 'e.sigstore.json')]);
-  assert.equal(warned.code, 0, warned.stderr);
-  assert.match(warned.stderr, new RegExp(`this machine did not create .*elsewhere\\.review\\.json: check that these are the digests you reviewed:\\n  app ${pinnedB}`));
+  // The same swap behind a symlink (the attacker commits app-2.0.0.review.json as a link to their own file): the pins
+  // are matched by release, not by path, so the file is still refused.
+  const theirsAtPath = join(dir, '.vouch-theirs.review.json');
+  writeFileSync(theirsAtPath, JSON.stringify({ ...swapped, annotations: mine.annotations }, null, 2));
+  const linked = join(dir, 'linked.review.json');
+  symlinkSync(theirsAtPath, linked);
+  // (this machine pinned B for app 2.0.0 above, legitimately: a fresh machine state shows the attack)
+  const fresh2 = mkdtempSync(join(tmpdir(), 'vouch-pin-state-'));
+  const reviewer = (args: string[]) => spawnCli(args, { VOUCH_STATE_DIR: fresh2 });
+  // The reviewer's machine pinned A for app 2.0.0 (its own session, elsewhere).
+  await recordPins(join(dir, 'again.review.json'), { release: { name: 'app', version: '2.0.0' }, images: [{ key: 'app', digest: pinnedA }] }, { VOUCH_STATE_DIR: fresh2 });
+  const viaLink = await reviewer(['approve', '--session', linked, '--decision', 'approved-with-exceptions', '--key', join(dir, 'alice.key'), '--json']);
+  assert.equal(viaLink.code, 1, viaLink.stderr);
+  assert.equal(JSON.parse(viaLink.stdout).refused, 'PINS_CHANGED');
+
+  // A session of a release this machine never pinned (a colleague's, or one renamed): refused unless --accept-pins,
+  // which lists the digests it signs.
+  const renamed = join(dir, 'renamed.review.json');
+  const other = JSON.parse(readFileSync(mineOnB, 'utf8'));
+  writeFileSync(join(dir, 'renamed.release.yaml'), readFileSync(release, 'utf8').replace('name: app', 'name: app-renamed'));
+  writeFileSync(renamed, JSON.stringify({ ...other, release: { ...other.release, name: 'app-renamed', file: { ...other.release.file, path: join(dir, 'renamed.release.yaml'), digest: `sha256:${createHash('sha256').update(readFileSync(join(dir, 'renamed.release.yaml'))).digest('hex')}` } } }, null, 2));
+  const unknown = await runCli(['approve', '--session', renamed, '--decision', 'approved-with-exceptions', '--key', join(dir, 'alice.key'), '--out', join(dir, 'u.sigstore.json'), '--json']);
+  assert.equal(unknown.code, 1, unknown.stderr);
+  assert.equal(JSON.parse(unknown.stdout).refused, 'PINS_UNKNOWN');
+  assert.match(unknown.stderr, new RegExp(`never pinned the images of app-renamed 2\\.0\\.0 .*\\n  app ${pinnedB}\\n.*--accept-pins`));
+  const accepted = await runCli(['approve', '--session', renamed, '--decision', 'approved-with-exceptions', '--key', join(dir, 'alice.key'), '--out', join(dir, 'u.sigstore.json'), '--accept-pins']);
+  assert.equal(accepted.code, 0, accepted.stderr);
+  assert.match(accepted.stderr, new RegExp(`--accept-pins: signing the digests of a session this machine did not create:\\n  app ${pinnedB}`));
 });

@@ -9,6 +9,11 @@ import { main } from '../../src/cli/main.js';
 /** A private cache for this test process, unless the caller set one. */
 export const testCacheDir: string = process.env.VOUCH_CACHE_DIR ?? mkdtempSync(join(tmpdir(), 'vouch-test-cache-'));
 process.env.VOUCH_CACHE_DIR = testCacheDir;
+/**
+ * A pin journal of this test process's own (review/pin-journal.ts): test files running side by side reuse release
+ * names ("demo 1.0.0") for other images, and one file's pins must not refuse another's approvals.
+ */
+process.env.VOUCH_STATE_DIR = mkdtempSync(join(tmpdir(), 'vouch-test-state-'));
 
 export interface CliRun {
   code: number;

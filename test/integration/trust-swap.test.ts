@@ -118,3 +118,18 @@ test("a baseline signed by the attacker's key, listed as reviewer \"alice\" in t
   const reasons = JSON.parse(verify.stdout).reasons as Array<{ code: string; message: string }>;
   assert.ok(reasons.some((r) => r.code === 'TRUST_MISMATCH' && /its baseline was approved by key [0-9a-f]{64}, whom .* does not trust/.test(r.message)), verify.stdout);
 });
+
+test('a trust file path with escape sequences (named by the release file) reaches the terminal escaped', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vouch-trust-path-'));
+  process.env.VOUCH_KEY_PASSWORD = 'pass phrase';
+  for (const who of ['alice', 'bob']) assert.equal((await runCli(['key', 'generate', '--out', join(dir, who)])).code, 0);
+  await writeMiniLayout(join(dir, 'img'), { tag: 'v2', platforms: [{ os: 'linux', architecture: 'amd64' }], files: () => [{ path: 'etc/os-release', content: 'NAME=x\n' }] });
+  const evilName = 't\x1b[1A\r\x1b[2Kapproved: verified\x1b[8m.yaml';
+  writeFileSync(join(dir, evilName), 'reviewers:\n  - name: bob\n    key: ./bob.pub\n');
+  writeFileSync(join(dir, 'vouch.release.yaml'), `name: app\nversion: 2.0.0\nimages:\n  app: oci:./img:v2\ntrust: ${JSON.stringify(`./${evilName}`)}\n`);
+  assert.equal((await runCli(['session', 'init', '--release', join(dir, 'vouch.release.yaml')])).code, 0);
+  const r = await runCli(['approve', '--session', join(dir, 'app-2.0.0.review.json'), '--decision', 'rejected', '--key', join(dir, 'alice.key')]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /matches no reviewer in .*t\\x1b\[1A/);
+  assert.doesNotMatch(r.stderr + r.stdout, /[\x00-\x08\x0b-\x1f\x7f]/, 'no raw control characters');
+});

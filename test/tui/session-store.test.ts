@@ -45,6 +45,9 @@ async function session(): Promise<{ path: string; writer: SessionWriter; port: S
   await setup();
   const path = join(mkdtempSync(join(tmpdir(), 'vouch-session-')), 'shop.review.json');
   const writer = await SessionWriter.create(path, () => createSession(demo.releaseFile, { cache: new ContentCache(cacheDir) }));
+  // As `vouch review --release` does when it creates a session: this machine's record of what it pinned.
+  const { recordPins } = await import('../../src/core/review/pin-journal.js');
+  await recordPins(path, writer.session);
   const port = new StoreSessionPort({ writer, model, author: 'Rita Reviewer <rita@example.com>', signingKey: { path: demo.reviewerKey, passphrase: DEMO_REVIEWER_PASSPHRASE }, releasePath: demo.releaseFile });
   return { path, writer, port };
 }
@@ -211,15 +214,19 @@ test('Approve: exceptions written by someone else are listed with their author; 
   }
 });
 
-test('Approve refuses a session whose pins differ from what this machine pinned when it created the session (the file was swapped)', async () => {
+test('Approve refuses a session whose pins differ from what this machine pinned when it created the session (the file was swapped)', async (t) => {
   const { path, writer, port } = await session();
   try {
     const { recordPins } = await import('../../src/core/review/pin-journal.js');
     const other = 'sha256:' + 'ab'.repeat(32);
+    // A machine that pinned another digest for this release and image (its journal alone).
+    const prev = process.env.VOUCH_STATE_DIR;
+    process.env.VOUCH_STATE_DIR = mkdtempSync(join(tmpdir(), 'vouch-other-pins-'));
+    t.after(() => void (process.env.VOUCH_STATE_DIR = prev));
     await recordPins(path, { release: writer.session.release, images: writer.session.images.map((im, i) => ({ ...im, digest: i === 0 ? other : im.digest })) });
     const r = await port.approve({ decision: 'rejected', rationale: 'no' });
     assert.equal(r.ok, false);
-    assert.match(r.message, new RegExp(`refused: the session's pins are not the ones this machine pinned: ${writer.session.images[0]!.key}: the session pins ${writer.session.images[0]!.digest}, but this machine pinned ${other}`));
+    assert.match(r.message, new RegExp(`refused: the session's pins are not the ones this machine pinned: ${writer.session.images[0]!.key}: the session pins ${writer.session.images[0]!.digest}, but this machine pinned ${other} for this release`));
     assert.equal(existsSync(join(path, '..', `shop-2.4.0.${DEMO_REVIEWER}.sigstore.json`)), false);
   } finally {
     await writer.close();

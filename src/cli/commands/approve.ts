@@ -16,7 +16,7 @@ import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, identityTokenFrom, type Approval
 import { indexCoverageLines } from '../../core/approval/statement.js';
 import { trustsIdentity } from '../../core/approval/verify.js';
 import { VouchError } from '../../core/errors.js';
-import { checkPins, pinLines } from '../../core/review/pin-journal.js';
+import { checkPins, pinLines, recordPins } from '../../core/review/pin-journal.js';
 import { recheckSession } from '../../core/review/session.js';
 import { readSessionFile } from '../../core/review/store.js';
 import { DECISIONS, type Decision, type ReviewSession, type SessionImage } from '../../core/review/types.js';
@@ -44,6 +44,7 @@ interface ApproveFlags {
   json?: boolean;
   release?: string;
   insecureRegistry?: string[];
+  acceptPins?: boolean;
 }
 
 function usage(msg: string): never {
@@ -175,15 +176,27 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
   // The file may have been swapped since this machine created it (new pins, the reviewer's annotations copied
   // over): sign only the digests this machine pinned, and show which ones are signed.
   const pins = await checkPins(flags.session, session);
-  if (pins.changed.length) {
-    io.err(`vouch: ${decision} refused: the session's pinned digests are not the ones this machine pinned when it created the session (nothing signed):\n`);
+  if (pins.changed.length && !flags.acceptPins) {
+    io.err(`vouch: ${decision} refused: the session's pinned digests are not the ones this machine pinned for ${s(session.release.name)} ${s(session.release.version)} (the file was replaced or edited; nothing signed):\n`);
     for (const line of pinLines(pins.changed)) io.err(`  changed: ${s(line)}\n`);
-    io.err(`  to review what it pins now: vouch session init --release ${s(recheck.release.path)} --out NEW.review.json, review it, then approve that session\n`);
+    io.err(`  review what it pins now (vouch review --session ${s(flags.session)}, or session init --out NEW.review.json), then approve again with --accept-pins to sign these digests\n`);
     if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, refused: 'PINS_CHANGED', changed: pins.changed }, 2)}\n`);
     return 1;
   }
+  if (pins.changed.length) {
+    io.err(`vouch: note: --accept-pins: signing digests this machine had not pinned for this release:\n`);
+    for (const line of pinLines(pins.changed)) io.err(`  ${s(line)}\n`);
+  }
   if (pins.unknown) {
-    io.err(`vouch: warning: this machine did not create ${s(flags.session)}: check that these are the digests you reviewed:\n`);
+    // Made elsewhere (a colleague's, CI's) or renamed to a release this machine never pinned: nothing to compare with.
+    if (!flags.acceptPins) {
+      io.err(`vouch: ${decision} refused: this machine never pinned the images of ${s(session.release.name)} ${s(session.release.version)} (it did not create this session); nothing signed. These are the digests you would sign:\n`);
+      for (const im of session.images) io.err(`  ${s(im.key)} ${im.digest}\n`);
+      io.err(`  if they are what you reviewed, approve again with --accept-pins; or re-create the session here: vouch session init --release ${s(recheck.release.path)} --out NEW.review.json\n`);
+      if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, refused: 'PINS_UNKNOWN', images: session.images.map((im) => ({ key: im.key, digest: im.digest })) }, 2)}\n`);
+      return 1;
+    }
+    io.err(`vouch: note: --accept-pins: signing the digests of a session this machine did not create:\n`);
     for (const im of session.images) io.err(`  ${s(im.key)} ${im.digest}\n`);
   }
   // The results were judged under the release's trust file; --trust is the reviewer's own. Where they list other
@@ -237,13 +250,13 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
   // two reviewers on one account must not replace each other's approval.
   if (trustedAs && flags.reviewer && flags.reviewer !== trustedAs) usage(`--reviewer: ${JSON.stringify(flags.reviewer)}, but ${s(identity)} is trusted as reviewer ${JSON.stringify(trustedAs)} in ${trust.path}`);
   if (!trustedAs && !flags.reviewer) {
-    io.err(`vouch: refused: ${s(identity)} matches no reviewer in ${trust.path}; add it there, or give --reviewer NAME for an untrusted self-review (it will not verify)\n`);
+    io.err(`vouch: refused: ${s(identity)} matches no reviewer in ${s(trust.path)}; add it there, or give --reviewer NAME for an untrusted self-review (it will not verify)\n`);
     if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, refused: 'UNTRUSTED_SIGNER', identity, trust: trust.path }, 2)}\n`);
     return 1;
   }
   // (Keyless: Fulcio may certify an identity the token does not show; the verification below has the last word.)
   if (!trustedAs && flags.key && trust.reviewers.some((r) => r.name === flags.reviewer)) usage(`--reviewer: ${JSON.stringify(flags.reviewer)} is a trusted reviewer in ${trust.path} with another key or identity than ${s(identity)}`);
-  if (!trustedAs) io.err(`vouch: warning: ${s(identity)} is not a reviewer in ${trust.path}: this approval will not verify\n`);
+  if (!trustedAs) io.err(`vouch: warning: ${s(identity)} is not a reviewer in ${s(trust.path)}: this approval will not verify\n`);
   const name = trustedAs ?? flags.reviewer!;
   const out = flags.out ? resolve(flags.out) : defaultApprovalPath(flags.session, session, name);
   const shown = flags.out ?? out;
@@ -273,14 +286,16 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
     throw e;
   }
   const { statement, check } = result;
+  // Accepted after reading them: these are now digests this machine pinned for the release.
+  if (result.written && flags.acceptPins && (pins.unknown || pins.changed.length)) await recordPins(flags.session, session);
   if (!result.written) {
     const why = check.verified ? `signed by ${s(check.identity ?? '')}, trusted as reviewer ${s(check.reviewer ?? '')}, not ${s(name)}` : `${s(check.message)} (${check.code})`;
-    io.err(`vouch: the signed approval does not verify against ${trust.path}: ${why}; nothing written\n`);
+    io.err(`vouch: the signed approval does not verify against ${s(trust.path)}: ${why}; nothing written\n`);
     return 1;
   }
   if (!check.verified) {
     // Asked for explicitly (--reviewer with an unlisted key): written, and said plainly that it will not verify.
-    io.err(`vouch: untrusted self-review written to ${out}: it does not verify against ${trust.path} (${check.code})\n`);
+    io.err(`vouch: untrusted self-review written to ${s(out)}: it does not verify against ${s(trust.path)} (${check.code})\n`);
     if (flags.json) io.out(`${terminalSafeJson({ ok: true, decision, approval: out, reviewer: name, verified: false }, 2)}\n`);
     else io.out(`${decision}: ${s(session.release.name)} ${s(session.release.version)}\napproval  ${out} (untrusted self-review: will not verify)\n`);
     return 0;
@@ -310,6 +325,7 @@ export function registerApprove(program: Command, io: CliIo): void {
     .option('--keyless', 'sign keylessly: Fulcio certificate for your OIDC identity, Rekor entry')
     .option('--out <file>', 'the approval file (default: <name>-<version>.<reviewer>.sigstore.json next to the session)')
     .option('--reviewer <name>', 'the reviewer name: must match the trusted reviewer of your key/identity (the default); for a key the trust file does not list, an untrusted self-review that will not verify')
+    .option('--accept-pins', 'sign a session this machine did not create (a colleague\'s, CI\'s) after checking the digests it pins, which approve lists')
     .option('--accept-annotations-by <names>', "comma-separated authors besides you whose accepted-risk / false-positive annotations this decision may rely on (default: yours only; the session file is not trusted input)")
     .option('--trust <file>', "trust file to verify the result with (default: the session's)")
     .option('--expires <when>', 'expiry: a duration from now (90s, 15m, 12h, 30d, 2w) or a future ISO date')
