@@ -129,8 +129,10 @@ describe('vouch attach: referrer + cosign .att in a real registry; vouch chain l
     );
     assert.ok(approvals.filter((a) => !a.verified).every((a) => a.reason === 'UNTRUSTED_SIGNER' || a.reason === 'SIGNATURE_INVALID'), JSON.stringify(approvals));
     assert.deepEqual(approvals.find((a) => a.verified)!.release, { name: 'payments', version: '2.4.0' });
-    // Approvals are not image signatures: the chain's own verdict does not change.
+    // Approvals are not image signatures nor image evidence: the chain's own verdict does not change, and a second
+    // reviewer's session (built on the attestations) is not made stale by the first reviewer's attach.
     assert.equal(chain.json.signatures.length, 0);
+    assert.deepEqual(chain.json.attestations, []);
   });
 
   test('attack: a valid approval of another image, planted as a referrer and in .att of this one, is listed as not verified (SUBJECT_MISMATCH)', async (t) => {

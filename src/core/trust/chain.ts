@@ -30,6 +30,7 @@ import { defaultTrustedRoot, loadTrustedRoot, parseTrustedRoot, type TrustedRoot
 import { readCachedTrustedRoot, storeCachedTrustedRoot } from './cached-root.js';
 import type { FulcioExtensions, ReasonCode, SignerIdentity, VerificationResult } from './types.js';
 import { attachedApprovals, type ChainApproval } from '../approval/attached.js';
+import { APPROVAL_PREDICATE_TYPE } from '../approval/policy.js';
 
 export interface ChainSigner {
   type: SignerIdentity['type'];
@@ -239,6 +240,9 @@ export async function verifyAttachments(
     } else if (a.kind === 'attestation') {
       for (const l of a.layers) {
         const r = verifyDsseAttestation(l, ctx);
+        // Approvals are listed (and judged as `vouch verify` judges them) under `approvals`, not as image evidence:
+        // one reviewer's attached approval must not change the evidence another reviewer's session was built on.
+        if (r.predicateType === APPROVAL_PREDICATE_TYPE) continue;
         note(r);
         attestations.push({ predicateType: r.predicateType, digest: r.digest, verified: r.verified, reason: r.reason, signer: chainSigner(r.signer) });
         attestationMessages.push(r.message);
@@ -251,6 +255,7 @@ export async function verifyAttachments(
       for (const l of a.layers) {
         if (!l.bytes) continue;
         const b = verifyAttachedBundle(l.bytes, subjects, trust.policy, root.root);
+        if (b.role !== 'signature' && b.predicateType === APPROVAL_PREDICATE_TYPE) continue;
         note(b.result);
         if (b.role === 'signature') {
           signatures.push({ kind: 'bundle', verified: b.result.verified, reason: b.result.reason, signer: chainSigner(b.result.signer), tlog: tlogOf(b.result), signedDigest: b.subject ?? null, signedReference: null });
