@@ -179,6 +179,10 @@ describe('bad input names the file and field', () => {
     assert.equal(ok.baseline, '/srv/rel/approvals/p.sigstore.json');
     assert.equal(ok.trust, '/srv/rel/vouch.trust.yaml');
     assert.throws(() => parseReleaseFile('name: p\nversion: 1\nimages: {a: x}\ntrust: t\nreviewer: me\n', '/r/vouch.release.yaml'), /\/r\/vouch\.release\.yaml: \(top level\): unknown key "reviewer"/);
+    // A bare name is what ships: the registry's image, never a same-named copy in the local daemon (whose digest
+    // vouch would synthesise); the daemon only when the file says docker-daemon:.
+    const bare = parseReleaseFile('name: p\nversion: 1\nimages:\n  a: 127.0.0.1:5000/nc2-app:1\n  b: alpine\n  c: docker-daemon:app:dev\n  d: ./build/app.tar\ntrust: t\n', '/srv/rel/vouch.release.yaml');
+    assert.deepEqual(bare.images.map((i) => i.reference), ['docker://127.0.0.1:5000/nc2-app:1', 'docker://alpine', 'docker-daemon:app:dev', '/srv/rel/build/app.tar']);
     assert.throws(() => parseReleaseFile('name: p\nversion: 1\nimages: {}\ntrust: t\n', '/r/vouch.release.yaml'), /images: must NOT have fewer than 1 properties/);
     assert.throws(() => parseReleaseFile('name: p\nversion: 1\nimages: {a: "oci:"}\ntrust: t\n', '/r/vouch.release.yaml'), /images\.a: invalid image reference/);
   });

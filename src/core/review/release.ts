@@ -5,6 +5,7 @@
  * file's own folder.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readLocalFile } from '../util/local-file.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
@@ -87,7 +88,12 @@ export function resolveImageReference(ref: string, dir: string): string {
     const prefix = `${r.transport}:`;
     return `${prefix}${resolve(dir, r.path)}${ref.slice(prefix.length + r.path.length)}`;
   }
-  if (r.transport === 'auto' && /^\.\.?\//.test(ref)) return resolve(dir, ref);
+  if (r.transport === 'auto') {
+    if (/^\.\.?\//.test(ref) || isAbsolute(ref) || existsSync(resolve(dir, ref))) return resolve(dir, ref);
+    // A name in a release file is what ships: the registry's image, never a same-named local daemon copy (whose
+    // digest vouch synthesises and no registry serves). `docker-daemon:NAME` says the daemon explicitly.
+    return `docker://${ref}`;
+  }
   return ref;
 }
 
