@@ -34,7 +34,7 @@ async function record(file: string, release: { name: string; version: string }, 
   const s = fakeSession();
   s.release = { ...s.release, ...release };
   s.images = [{ ...s.images[0]!, key: 'app', name: 'registry.example.com/acme/app', packages: [GPL], licenses: { [GPL]: ['GPL-3.0-only'] } }];
-  const st = buildApprovalStatement(s, decision, `${decision} ${release.name}`, { name: 'alice', identity: 'alice' }, { signersDigest: NO_SIGNERS, now: opts.now ?? new Date(), ...(opts.expiresAt ? { expiresAt: opts.expiresAt } : {}) });
+  const st = buildApprovalStatement(s, decision, `${decision} ${release.name}`, { name: 'alice', identity: 'alice' }, { signers: NO_SIGNERS, now: opts.now ?? new Date(), ...(opts.expiresAt ? { expiresAt: opts.expiresAt } : {}) });
   const b = await signApprovalStatement(st, { kind: 'key', keyPath: rv.keys.alice!.key, passphrase: rv.passphrase });
   const path = join(dir, `${file}.sigstore.json`);
   writeFileSync(path, `${JSON.stringify(b)}\n`);

@@ -7,11 +7,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateApprovalKey } from '../../src/core/approval/key.js';
-import { parseTrustFile, signersDigest, type TrustFile } from '../../src/core/trust/trust-file.js';
+import { parseTrustFile, type TrustFile } from '../../src/core/trust/trust-file.js';
 import type { ReviewSession } from '../../src/core/review/types.js';
 
-/** The signers digest of a trust file that lists reviewers only (no image signers): what test approvals record. */
-export const NO_SIGNERS = signersDigest({ signers: [] });
+/** The signer digests of a trust file that lists reviewers only (no image signers): what test approvals record. */
+export const NO_SIGNERS: string[] = [];
 
 export const digestOf = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 

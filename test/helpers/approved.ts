@@ -19,7 +19,7 @@ export async function writeApproval(
   const session = fakeSession();
   const template = session.images[0]!;
   session.images = images.map((im, i) => ({ ...template, key: `img${i}`, name: im.name, reference: `docker://${im.name}@${im.digest}`, pinned: `docker://${im.name}@${im.digest}`, digest: im.digest, index: null }));
-  const statement = buildApprovalStatement(session, decision, 'reviewed', { name: who, identity: who }, { signersDigest: NO_SIGNERS });
+  const statement = buildApprovalStatement(session, decision, 'reviewed', { name: who, identity: who }, { signers: NO_SIGNERS });
   const bundle = await signApprovalStatement(statement, { kind: 'key', keyPath: rv.keys[who]!.key, passphrase: rv.passphrase });
   const path = join(dir, `${file}.sigstore.json`);
   await writeFile(path, JSON.stringify(bundle));

@@ -39,7 +39,7 @@ const pae = (type: string, body: Buffer): Buffer => Buffer.concat([Buffer.from(`
 function approvalStatement(digests: string[], decision: Decision = 'approved'): Buffer {
   const s = fakeSession();
   s.images = digests.map((d, i) => ({ ...s.images[0]!, key: `img${i}`, name: `img${i}`, digest: d, index: null }));
-  return Buffer.from(JSON.stringify(buildApprovalStatement(s, decision, 'reviewed', { name: 'alice', identity: 'alice' }, { signersDigest: NO_SIGNERS })));
+  return Buffer.from(JSON.stringify(buildApprovalStatement(s, decision, 'reviewed', { name: 'alice', identity: 'alice' }, { signers: NO_SIGNERS })));
 }
 
 /** A key-signed DSSE Sigstore bundle v0.3, as `vouch approve --key` writes it (no log entry). */
@@ -296,7 +296,7 @@ describe('vouch attach: referrer + cosign .att in a real registry; vouch chain l
 async function realApproval(rv: Reviewers, path: string, images: Array<{ name: string; digest: string; index?: string; platform?: string; indexPlatforms?: string[] }>, decision: Decision, now = new Date(), pretty = false): Promise<string> {
   const s = fakeSession();
   s.images = images.map((im, i) => ({ ...s.images[0]!, key: `img${i}`, name: im.name, digest: im.digest, index: im.index ?? null, platform: im.platform ?? 'linux/amd64', ...(im.indexPlatforms ? { indexPlatforms: im.indexPlatforms } : {}) }));
-  const st = buildApprovalStatement(s, decision, `${decision} for the test`, { name: 'alice', identity: 'alice' }, { now, signersDigest: NO_SIGNERS });
+  const st = buildApprovalStatement(s, decision, `${decision} for the test`, { name: 'alice', identity: 'alice' }, { now, signers: NO_SIGNERS });
   const b = await signApprovalStatement(st, { kind: 'key', keyPath: rv.keys.alice!.key, passphrase: rv.passphrase });
   await writeFile(path, pretty ? JSON.stringify(b, null, 2) : `${JSON.stringify(b)}\n`);
   return path;

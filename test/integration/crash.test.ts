@@ -216,7 +216,7 @@ test(`crash loop: SIGKILL at random moments (seed ${SEED}, ${JSON.stringify(KILL
       const name = `${registry.host}/${repo}`;
       session.images = [{ ...session.images[0]!, name, reference: ref, pinned: ref, digest: img.digest, index: null }];
       const next = join(dir, 'after-the-kills.sigstore.json');
-      const statement = buildApprovalStatement(session, 'approved', 'after the kills', { name: 'alice', identity: 'alice' }, { signersDigest: NO_SIGNERS });
+      const statement = buildApprovalStatement(session, 'approved', 'after the kills', { name: 'alice', identity: 'alice' }, { signers: NO_SIGNERS });
       writeFileSync(next, `${JSON.stringify(await signApprovalStatement(statement, { kind: 'key', keyPath: key, passphrase: PASSWORD }))}\n`);
       const attached = await runCli(['attach', next, '--to', ref, '--json']);
       assert.equal(attached.code, 0, attached.stderr);

@@ -68,6 +68,12 @@ test("a release file naming the attacker's trust file: approve --trust REAL refu
   const verify = await runCli(['verify', approval, '--image', `${reg.host}/${repo}@${img.digest}`, '--trust', join(dir, 'vouch.trust.yaml'), '--json']);
   assert.equal(verify.code, 1, verify.stdout);
   assert.ok(JSON.parse(verify.stdout).reasons.some((r: { code: string }) => r.code === 'TRUST_MISMATCH'), verify.stdout);
+  // The organisation adds a signer: approvals judged under fewer signers (stricter) still count; dropping the
+  // signer the review counted would not.
+  writeFileSync(join(dir, 'more.pub'), pem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey));
+  writeFileSync(join(dir, 'evil', 'more.pub'), readFileSync(join(dir, 'more.pub')));
+  writeFileSync(join(dir, 'evil', 'plus.yaml'), `${trustText('../alice.pub').replace('reviewers:', '  - name: ci2\n    key: ./more.pub\nreviewers:')}`);
+  assert.equal((await runCli(['verify', approval, '--image', `${reg.host}/${repo}@${img.digest}`, '--trust', join(dir, 'evil', 'plus.yaml')])).code, 0, 'a signer added');
   // The release's own trust file (same signers as the review) admits it; so does an explicit relaxation.
   assert.equal((await runCli(['verify', approval, '--image', `${reg.host}/${repo}@${img.digest}`, '--trust', join(dir, 'evil', 'vouch.trust.yaml')])).code, 0);
   writeFileSync(join(dir, 'relaxed.yaml'), `${trustText('./alice.pub')}require:\n  signers: any\n`);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { APPROVAL_PREDICATE_TYPE, kyvernoPolicy, policyControllerPolicy, policyRequirements } from '../../src/core/approval/policy.js';
 import { VouchError } from '../../src/core/errors.js';
-import { parseTrustFile, signersDigest } from '../../src/core/trust/trust-file.js';
+import { parseTrustFile, signerDigests } from '../../src/core/trust/trust-file.js';
 
 const CRDS = join(import.meta.dirname, '../fixtures/crds');
 
@@ -103,7 +103,7 @@ test('policy: Kyverno ClusterPolicy validates against the kyverno.io/v1 CRD sche
     assert.deepEqual(att.conditions[0].all[0].value, ['approved']);
     assert.equal(att.conditions[0].all[0].key, '{{ decision }}');
     // The evidence must have been judged under this trust file's signers (require.signers: same, the default).
-    assert.deepEqual([att.conditions[0].all[1].key, att.conditions[0].all[1].operator, att.conditions[0].all[1].value], ['{{ trust.signers }}', 'Equals', signersDigest(trust)]);
+    assert.deepEqual([att.conditions[0].all[1].key, att.conditions[0].all[1].operator, att.conditions[0].all[1].value], ['{{ trust.signers }}', 'AllIn', signerDigests(trust)]);
     // The validator bites: an unknown field and a bad enum are refused.
     assert.notDeepEqual(validate({ ...doc, spec: { ...doc.spec, validationFailureAction: 'Block' } }), []);
     const typo = structuredClone(doc);
@@ -127,7 +127,8 @@ test('policy: policy-controller ClusterImagePolicy validates against the v1beta1
       assert.equal(x.attestations[0].predicateType, APPROVAL_PREDICATE_TYPE);
       assert.equal(x.attestations[0].policy.type, 'cue');
       assert.match(x.attestations[0].policy.data, /^predicate: decision: "approved"$/m);
-      assert.ok(x.attestations[0].policy.data.includes(`predicate: trust: signers: "${signersDigest(trust)}"`), x.attestations[0].policy.data);
+      const list = signerDigests(trust);
+      assert.ok(x.attestations[0].policy.data.includes(`predicate: trust: signers: [...(${list.length ? list.map((d) => JSON.stringify(d)).join(' | ') : '_|_'})]`), x.attestations[0].policy.data);
     }
     assert.equal(doc.spec.policy.type, 'rego');
     assert.match(doc.spec.policy.data, /count\(input\.authorityMatches\) >= 2/);

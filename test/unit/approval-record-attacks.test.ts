@@ -27,7 +27,7 @@ before(async () => {
 });
 
 async function approve(who: string, opts: { now?: Date; expiresAt?: Date; rekorUrl?: string } = {}): Promise<string> {
-  const st = buildApprovalStatement(session, 'approved', 'ok', { name: who, identity: who }, { signersDigest: NO_SIGNERS, ...(opts.now ? { now: opts.now } : {}), ...(opts.expiresAt ? { expiresAt: opts.expiresAt } : {}) });
+  const st = buildApprovalStatement(session, 'approved', 'ok', { name: who, identity: who }, { signers: NO_SIGNERS, ...(opts.now ? { now: opts.now } : {}), ...(opts.expiresAt ? { expiresAt: opts.expiresAt } : {}) });
   const bundle = await signApprovalStatement(st, { kind: 'key', keyPath: R.keys[who]!.key, passphrase: R.passphrase }, opts.rekorUrl ? { rekorUrl: opts.rekorUrl } : {});
   const path = join(R.dir, `${who}-${Math.random().toString(36).slice(2)}.sigstore.json`);
   writeFileSync(path, JSON.stringify(bundle));
@@ -179,14 +179,14 @@ describe('#4 a multi-platform image: the index is a subject only when every plat
     const s = fakeSession({ multiPlatform: true });
     const arm = `sha256:${'a'.repeat(64)}`;
     s.images[0]!.indexPlatforms = [s.images[0]!.digest, arm];
-    const st = buildApprovalStatement(s, 'approved', 'r', { name: 'alice', identity: 'k' }, { signersDigest: NO_SIGNERS });
+    const st = buildApprovalStatement(s, 'approved', 'r', { name: 'alice', identity: 'k' }, { signers: NO_SIGNERS });
     const subjects = st.subject.map((x) => `sha256:${x.digest.sha256}`);
     assert.ok(subjects.includes(s.images[0]!.digest));
     assert.ok(!subjects.includes(s.images[0]!.index!), 'the index is not covered');
     assert.deepEqual(st.predicate.images[0]!.indexCovered, false);
     // Unknown platform list (an older session): the index is not covered either.
     const old = fakeSession({ multiPlatform: true });
-    assert.ok(!buildApprovalStatement(old, 'approved', 'r', { name: 'alice', identity: 'k' }, { signersDigest: NO_SIGNERS }).subject.some((x) => `sha256:${x.digest.sha256}` === old.images[0]!.index));
+    assert.ok(!buildApprovalStatement(old, 'approved', 'r', { name: 'alice', identity: 'k' }, { signers: NO_SIGNERS }).subject.some((x) => `sha256:${x.digest.sha256}` === old.images[0]!.index));
   });
 
   test('every platform of the index reviewed: the index is a subject too', async () => {
@@ -198,7 +198,7 @@ describe('#4 a multi-platform image: the index is a subject only when every plat
     s.images[0]!.indexPlatforms = [s.images[0]!.digest, arm.digest];
     arm.indexPlatforms = [s.images[0]!.digest, arm.digest];
     s.images.splice(1, 0, arm);
-    const st = buildApprovalStatement(s, 'approved', 'r', { name: 'alice', identity: 'k' }, { signersDigest: NO_SIGNERS });
+    const st = buildApprovalStatement(s, 'approved', 'r', { name: 'alice', identity: 'k' }, { signers: NO_SIGNERS });
     assert.deepEqual(
       st.subject.map((x) => `sha256:${x.digest.sha256}`),
       [s.images[0]!.index, s.images[0]!.digest, arm.digest, s.images[2]!.digest],
@@ -251,7 +251,7 @@ describe('#4 for real: session init on a two-platform layout', () => {
     const im = s.images[0]!;
     assert.equal(im.index, L.indexDigest);
     assert.deepEqual([...(im.indexPlatforms ?? [])].sort(), L.images.map((x: { manifestDigest: string }) => x.manifestDigest).sort());
-    const st = buildApprovalStatement(s, 'approved', 'r', { name: 'alice', identity: 'k' }, { signersDigest: NO_SIGNERS });
+    const st = buildApprovalStatement(s, 'approved', 'r', { name: 'alice', identity: 'k' }, { signers: NO_SIGNERS });
     assert.deepEqual(st.subject.map((x) => `sha256:${x.digest.sha256}`), [im.digest]);
     assert.equal(st.predicate.images[0]!.indexCovered, false);
     assert.equal(sessionSummary(s).images[0]!.indexCovered, false);

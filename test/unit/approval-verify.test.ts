@@ -35,7 +35,7 @@ before(async () => {
 });
 
 async function approve(who: string, decision: 'approved' | 'approved-with-exceptions' | 'rejected' = 'approved', opts: { now?: Date; expiresAt?: Date; rekorUrl?: string } = {}) {
-  const st = buildApprovalStatement(session, decision, 'looks fine', { name: who, identity: who }, { signersDigest: NO_SIGNERS, ...(opts.now ? { now: opts.now } : {}), ...(opts.expiresAt ? { expiresAt: opts.expiresAt } : {}) });
+  const st = buildApprovalStatement(session, decision, 'looks fine', { name: who, identity: who }, { signers: NO_SIGNERS, ...(opts.now ? { now: opts.now } : {}), ...(opts.expiresAt ? { expiresAt: opts.expiresAt } : {}) });
   const bundle = await signApprovalStatement(st, { kind: 'key', keyPath: R.keys[who]!.key, passphrase: R.passphrase }, opts.rekorUrl ? { rekorUrl: opts.rekorUrl } : {});
   const path = join(R.dir, `${who}-${decision}-${Math.random().toString(36).slice(2)}.sigstore.json`);
   writeFileSync(path, JSON.stringify(bundle));
@@ -44,7 +44,7 @@ async function approve(who: string, decision: 'approved' | 'approved-with-except
 
 describe('the statement', () => {
   test('subjects: the index and the platform manifest of a multi-platform image, each image by name; the predicate validates', () => {
-    const st = buildApprovalStatement(session, 'approved', 'r', { name: 'alice', identity: 'k' }, { signersDigest: NO_SIGNERS });
+    const st = buildApprovalStatement(session, 'approved', 'r', { name: 'alice', identity: 'k' }, { signers: NO_SIGNERS });
     assert.equal(st.predicateType, APPROVAL_PREDICATE_TYPE);
     assert.deepEqual(
       st.subject.map((s) => `${s.name}@sha256:${s.digest.sha256}`),
@@ -58,7 +58,7 @@ describe('the statement', () => {
     const ajv = new Ajv({ strict: true, allowUnionTypes: true });
     ajv.addFormat('date-time', { type: 'string', validate: (x: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(x) && !Number.isNaN(Date.parse(x)) });
     const validate = ajv.compile(APPROVAL_SCHEMA);
-    const base = buildApprovalStatement(session, 'approved', 'r', { name: 'alice', identity: 'k' }, { signersDigest: NO_SIGNERS, expiresAt: new Date() });
+    const base = buildApprovalStatement(session, 'approved', 'r', { name: 'alice', identity: 'k' }, { signers: NO_SIGNERS, expiresAt: new Date() });
     const mutations: Array<(s: any) => void> = [
       () => {},
       (s) => delete s.predicate.release,
@@ -232,7 +232,7 @@ describe('keyless approvals (local Fulcio, Rekor, TSA)', () => {
   };
 
   test('signed keylessly (Fulcio certificate, Rekor entry, TSA timestamp), verified against a keyless reviewer', async () => {
-    const st = buildApprovalStatement(session, 'approved', 'ok', { name: 'carol', identity: 'carol@example.com' }, { signersDigest: NO_SIGNERS });
+    const st = buildApprovalStatement(session, 'approved', 'ok', { name: 'carol', identity: 'carol@example.com' }, { signers: NO_SIGNERS });
     const path = join(R.dir, 'carol.sigstore.json');
     const yaml = (subject: string) => `trustedRoot: ./trusted_root.json\nreviewers:\n  - name: carol\n    keyless:\n      issuer: https://token.actions.example.com\n      subject: ${subject}\n`;
     const trust = await parseTrustFile(yaml('carol@example.com'), join(R.dir, 'k.yaml'));

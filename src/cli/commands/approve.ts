@@ -20,7 +20,7 @@ import { checkPins, pinLines, recordPins } from '../../core/review/pin-journal.j
 import { recheckSession } from '../../core/review/session.js';
 import { readSessionFile } from '../../core/review/store.js';
 import { DECISIONS, type Decision, type ReviewSession, type SessionImage } from '../../core/review/types.js';
-import { loadTrustFile, signersDigest } from '../../core/trust/trust-file.js';
+import { loadTrustFile, signerDigests } from '../../core/trust/trust-file.js';
 import { sanitizeLine, sanitizeLine as s, terminalSafeJson } from '../../core/util/sanitize.js';
 import { readPassphrase } from '../passphrase.js';
 import { collect } from '../options.js';
@@ -203,7 +203,8 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
   // signers, `vouch verify` with the reviewer's file would refuse the record (TRUST_MISMATCH): say so now.
   const evidenceTrust = await loadTrustFile(recheck.release.trust);
   const trust = flags.trust ? await loadTrustFile(flags.trust) : evidenceTrust;
-  if (signersDigest(trust) !== signersDigest(evidenceTrust) && trust.require.signers !== 'any') {
+  const yours = new Set(signerDigests(trust));
+  if (!signerDigests(evidenceTrust).every((d) => yours.has(d)) && trust.require.signers !== 'any') {
     io.err(`vouch: ${decision} refused: the release's trust file ${s(evidenceTrust.path)} lists other signers than ${s(trust.path)}: the session's signature results were judged under signers you do not trust (nothing signed)\n`);
     io.err(`  point the release's trust: at your trust file (or copy its signers), run vouch session init again, review, then approve\n`);
     if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, refused: 'TRUST_MISMATCH', releaseTrust: evidenceTrust.path, trust: trust.path }, 2)}\n`);

@@ -10,7 +10,7 @@ import { LOCAL_FILE_LIMITS, readLocalFile } from '../util/local-file.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeDurable } from '../review/store.js';
 import type { Decision, ReviewSession } from '../review/types.js';
-import { signersDigest, type TrustFile } from '../trust/trust-file.js';
+import { signerDigests, type TrustFile } from '../trust/trust-file.js';
 import { exceptionsByOthers, ForeignExceptionsError } from './exceptions.js';
 import { loadPrivateKey } from './key.js';
 import { signApprovalStatement, type ApprovalSigner } from './sign.js';
@@ -86,7 +86,7 @@ class NotVerified extends Error {}
 export async function writeVerifiedApproval(o: WriteApprovalOptions): Promise<WriteApprovalResult> {
   const foreign = exceptionsByOthers(o.session, o.decision, o.reviewer.name, o.acceptAnnotationsBy ?? [], o.acceptAnnotationIds ?? []);
   if (foreign.length) throw new ForeignExceptionsError(o.reviewer.name, foreign);
-  const statement = buildApprovalStatement(o.session, o.decision, o.rationale, o.reviewer, { now: o.now ?? new Date(), signersDigest: signersDigest(o.evidenceTrust), ...(o.expiresAt ? { expiresAt: o.expiresAt } : {}) });
+  const statement = buildApprovalStatement(o.session, o.decision, o.rationale, o.reviewer, { now: o.now ?? new Date(), signers: signerDigests(o.evidenceTrust), ...(o.expiresAt ? { expiresAt: o.expiresAt } : {}) });
   const bundle = await signApprovalStatement(statement, o.signer, o.signer.kind === 'key' && o.rekorUrl ? { rekorUrl: o.rekorUrl } : {});
   const text = `${JSON.stringify(bundle)}\n`;
   const first = statement.subject[0]!;

@@ -7,7 +7,7 @@
  * `.att` layout, which `vouch attach` writes.
  */
 import { VouchError } from '../errors.js';
-import { signersDigest, type TrustFile } from '../trust/trust-file.js';
+import { signerDigests, type TrustFile } from '../trust/trust-file.js';
 
 import { APPROVAL_PREDICATE_TYPE } from './statement.js';
 
@@ -25,8 +25,8 @@ export interface PolicyRequirements {
   approvals: number;
   decisions: string[];
   tlog: boolean;
-  /** The signers digest every approval must record (require.signers: same, the default); null: any. */
-  signers: string | null;
+  /** The signer digests an approval's may be drawn from (require.signers: same, the default); null: any. */
+  signers: string[] | null;
 }
 
 function bad(trust: TrustFile, msg: string): never {
@@ -47,7 +47,7 @@ export async function policyRequirements(trust: TrustFile): Promise<PolicyRequir
   if (approvals > reviewers.length) bad(trust, `require.approvals: ${approvals} approvals required but only ${reviewers.length} reviewers trusted`);
   const decisions = req['decisions'] === undefined ? [...DEFAULT_DECISIONS] : req['decisions'];
   if (!Array.isArray(decisions) || decisions.length === 0 || !decisions.every((d) => typeof d === 'string')) bad(trust, 'require.decisions: a non-empty list of decisions');
-  return { reviewers, approvals, decisions: decisions as string[], tlog: req['tlog'] === true, signers: req['signers'] === 'any' ? null : signersDigest(trust) };
+  return { reviewers, approvals, decisions: decisions as string[], tlog: req['tlog'] === true, signers: req['signers'] === 'any' ? null : signerDigests(trust) };
 }
 
 /** The trust file's reviewers (possibly none), as the policies name them. */
@@ -137,7 +137,7 @@ export function kyvernoPolicy(req: PolicyRequirements, opts: PolicyOptions = {})
                           message: `the approval's decision must be one of: ${req.decisions.join(', ')}`,
                         },
                         ...(req.signers
-                          ? [{ key: '{{ trust.signers }}', operator: 'Equals', value: req.signers, message: `the approval's evidence must have been judged under the signers of this trust file (${req.signers})` }]
+                          ? [{ key: '{{ trust.signers }}', operator: 'AllIn', value: req.signers, message: 'the approval\'s evidence must have been judged under signers this trust file lists' }]
                           : []),
                       ],
                     },
@@ -161,7 +161,7 @@ export function policyControllerPolicy(req: PolicyRequirements, opts: PolicyOpti
   const decisionPolicy = [
     `predicateType: ${cue(APPROVAL_PREDICATE_TYPE)}`,
     `predicate: decision: ${req.decisions.map(cue).join(' | ')}`,
-    ...(req.signers ? [`predicate: trust: signers: ${cue(req.signers)}`] : []),
+    ...(req.signers ? [`predicate: trust: signers: [...(${req.signers.length ? req.signers.map(cue).join(' | ') : '_|_'})]`] : []),
     '',
   ].join('\n');
   const used = new Set<string>();

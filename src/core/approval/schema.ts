@@ -42,7 +42,7 @@ export const APPROVAL_SCHEMA = {
         reviewedAt: { type: 'string', format: 'date-time' },
         expiresAt: { type: 'string', format: 'date-time' },
         policy: { type: 'object', additionalProperties: false, required: ['digest', 'failOn'], properties: { digest: DIGEST, failOn: STR } },
-        trust: { type: 'object', additionalProperties: false, required: ['digest'], properties: { digest: DIGEST, signers: DIGEST } },
+        trust: { type: 'object', additionalProperties: false, required: ['digest'], properties: { digest: DIGEST, signers: { type: 'array', uniqueItems: true, items: DIGEST } } },
         baseline: {
           anyOf: [{ type: 'null' }, { type: 'object', additionalProperties: false, required: ['digest', 'release'], properties: { digest: DIGEST, release: { anyOf: [{ type: 'null' }, RELEASE] }, decision: STR, identity: STR } }],
         },

@@ -44,8 +44,8 @@ export interface ApprovalPredicate {
   reviewedAt: string;
   expiresAt?: string;
   policy: { digest: string; failOn: string };
-  /** `signers`: signersDigest of the trust file the evidence was judged under (trust-file.ts). */
-  trust: { digest: string; signers?: string };
+  /** `signers`: signerDigests of the trust file the evidence was judged under (trust-file.ts). */
+  trust: { digest: string; signers?: string[] };
   /** `decision` and `identity` (who signed it): what verify checks against its own trust file. */
   baseline: { digest: string; release: { name: string; version: string } | null; decision?: string; identity?: string } | null;
   /** indexCovered (multi-platform images only): whether the index is a subject, i.e. every platform in it was reviewed. */
@@ -182,8 +182,8 @@ export function indexCoverageLines(session: ReviewSession): string[] {
 
 export interface StatementOptions {
   now?: Date;
-  /** signersDigest of the trust file the session's results were judged under (the release's). */
-  signersDigest?: string;
+  /** signerDigests of the trust file the session's results were judged under (the release's). */
+  signers?: string[];
   expiresAt?: Date;
   toolVersion?: string;
 }
@@ -220,7 +220,7 @@ export function buildApprovalStatement(session: ReviewSession, decision: Decisio
     reviewedAt: (opts.now ?? new Date()).toISOString(),
     ...(opts.expiresAt ? { expiresAt: opts.expiresAt.toISOString() } : {}),
     policy: { digest: session.policy.digest, failOn: session.policy.failOn },
-    trust: { digest: session.trust.digest, ...(opts.signersDigest ? { signers: opts.signersDigest } : {}) },
+    trust: { digest: session.trust.digest, ...(opts.signers ? { signers: opts.signers } : {}) },
     baseline: session.baseline
       ? { digest: session.baseline.digest, release: session.baseline.release, ...(session.baseline.decision ? { decision: session.baseline.decision } : {}), ...(session.baseline.identity ? { identity: session.baseline.identity } : {}) }
       : null,

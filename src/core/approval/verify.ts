@@ -21,7 +21,7 @@ import { sanitizeLine } from '../util/sanitize.js';
 import { verifyBundleSync } from '../trust/bundle.js';
 import { strictBase64 } from '../trust/encoding.js';
 import { defaultTrustedRoot, loadTrustedRoot, parseTrustedRoot, type TrustedRoot } from '../trust/trusted-root.js';
-import { keyIdentity, signersDigest, toSignerPolicy, type TrustFile } from '../trust/trust-file.js';
+import { keyIdentity, signerDigests, toSignerPolicy, type TrustFile } from '../trust/trust-file.js';
 import type { SignerPolicy, VerificationResult } from '../trust/types.js';
 import { APPROVAL_PREDICATE_TYPE, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1, type ApprovalStatement } from './statement.js';
 import { checkApprovalStatement } from './schema.js';
@@ -374,8 +374,11 @@ export function requireReasons(
   if (req.policyDigest !== undefined && p.policy.digest !== req.policyDigest) say('POLICY_MISMATCH', `reviewed under policy ${p.policy.digest}, the trust file requires ${req.policyDigest}`);
   // The evidence (signature results) was judged under the signers the release named: a file of the attacker's
   // choosing, unless they are the signers this trust file lists.
-  if (req.signers !== 'any' && p.trust.signers !== signersDigest(trust)) {
-    say('TRUST_MISMATCH', p.trust.signers ? `its evidence was judged under other signers (${p.trust.signers}) than ${trust.path} lists (${signersDigest(trust)}); require.signers: any accepts it` : 'it records no signers digest (made by an older vouch); require.signers: any accepts it');
+  if (req.signers !== 'any') {
+    const mine = new Set(signerDigests(trust));
+    const foreign = p.trust.signers?.filter((d) => !mine.has(d)) ?? null;
+    if (!foreign) say('TRUST_MISMATCH', 'it records no signers (made by an older vouch): approve it again under this trust file (vouch session init, then approve); require.signers: any accepts it');
+    else if (foreign.length) say('TRUST_MISMATCH', `its evidence was judged under ${foreign.length} signer(s) ${trust.path} does not list (${foreign.map((d) => d.slice(0, 19)).join(', ')}: another key, a relaxed rule or another trusted root): approve it again under this trust file (vouch session init, then approve); require.signers: any accepts it`);
   }
   // The baseline the review compared against (downgrades, new licences) was judged under the release's trust file
   // too: its signer must be a reviewer this file trusts, and its decision one this file admits.

@@ -585,31 +585,32 @@ export async function loadSignerTrustFile(path: string): Promise<TrustFile> {
 }
 
 /**
- * What decides whether an image's own signatures verify, as one digest: each
- * signer by content (a key by its public key, not its path; a CA by its
- * certificates), the trusted root's bytes and the platform rule. Reviewers and
- * `require` are left out: they decide who may approve, not what the evidence
- * said. An approval records this digest, and `vouch verify` compares it with
- * its own trust file's, so a review judged under signers of an attacker's
- * choosing (the release file names the trust file) does not pass as evidence.
+ * What decides whether an image's own signatures verify, one digest per
+ * signer: the signer by content (a key by its public key, not its path; a CA
+ * by its certificates; keyless constraints; the log and identity rules), with
+ * the trusted root's bytes and the platform rule folded in. Reviewers and
+ * `require` are left out: an approval records its baseline's signer apart. An
+ * approval records these digests, and `vouch verify` accepts it when they are
+ * a subset of its own trust file's: a review judged under fewer signers is
+ * stricter (fewer signatures counted), so adding a signer keeps old approvals,
+ * while a signer of an attacker's trust file (the release file names it), a
+ * relaxed rule or another root is not among them.
  */
 const certDigest = (c: X509Certificate): string => createHash('sha256').update(c.root.toDER()).digest('hex');
+const signerDigestCache = new WeakMap<object, string[]>();
 
-const signersDigests = new WeakMap<object, string>();
-
-export function signersDigest(trust: Pick<TrustFile, 'signers' | 'trustedRoot' | 'allowPlatformOnlySignatures'>): string {
-  const known = signersDigests.get(trust);
+export function signerDigests(trust: Pick<TrustFile, 'signers' | 'trustedRoot' | 'allowPlatformOnlySignatures'>): string[] {
+  const known = signerDigestCache.get(trust);
   if (known) return known;
   const signer = (s: TrustedSigner): unknown => {
     const rule = s.signedIdentity ?? null;
-    if (s.type === 'key') return { type: 'key', name: s.name, key: keyIdentity(s.key.key), tlog: s.tlog ?? 'required', rule };
-    if (s.type === 'keyless') return { type: 'keyless', name: s.name, issuer: s.issuer, subject: s.subject ?? null, subjectRegExp: s.subjectRegExp ?? null, extensions: s.extensions ?? null, rule };
-    return { type: 'ca', name: s.name, roots: s.roots.map(certDigest), intermediates: s.intermediates.map(certDigest), email: s.subjectEmail ?? null, hostname: s.subjectHostname ?? null, rule };
+    if (s.type === 'key') return { type: 'key', key: keyIdentity(s.key.key), tlog: s.tlog ?? 'required', rule };
+    if (s.type === 'keyless') return { type: 'keyless', issuer: s.issuer, subject: s.subject ?? null, subjectRegExp: s.subjectRegExp ?? null, extensions: s.extensions ?? null, rule };
+    return { type: 'ca', roots: s.roots.map(certDigest), intermediates: s.intermediates.map(certDigest), email: s.subjectEmail ?? null, hostname: s.subjectHostname ?? null, rule };
   };
-  // With no signers nothing verifies whatever the root and the platform rule say: one digest for "no signers".
   const root = trust.trustedRoot && trust.signers.length > 0 ? createHash('sha256').update(readLocalFileSync(trust.trustedRoot, { what: 'trusted root', max: LOCAL_FILE_LIMITS.trustedRoot })).digest('hex') : null;
-  const doc = { signers: trust.signers.map(signer), trustedRoot: root, allowPlatformOnlySignatures: trust.signers.length > 0 && trust.allowPlatformOnlySignatures === true };
-  const digest = `sha256:${createHash('sha256').update(canonicalJson(doc)).digest('hex')}`;
-  signersDigests.set(trust, digest);
-  return digest;
+  const platformOnly = trust.allowPlatformOnlySignatures === true;
+  const out = [...new Set(trust.signers.map((x) => `sha256:${createHash('sha256').update(canonicalJson({ signer: signer(x), trustedRoot: root, allowPlatformOnlySignatures: platformOnly })).digest('hex')}`))].sort();
+  signerDigestCache.set(trust, out);
+  return out;
 }

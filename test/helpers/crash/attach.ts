@@ -18,7 +18,7 @@ const session = fakeSession();
 const name = ref.replace(/^docker:\/\//, '').replace(/[@:][^/]*$/, '');
 session.images = [{ ...session.images[0]!, name, reference: ref, pinned: `docker://${name}@${digest}`, digest, index: null }];
 await childLoop(async (n) => {
-  const statement = buildApprovalStatement(session, 'approved', `op ${n}`, { name: 'alice', identity: 'alice' }, { signersDigest: NO_SIGNERS });
+  const statement = buildApprovalStatement(session, 'approved', `op ${n}`, { name: 'alice', identity: 'alice' }, { signers: NO_SIGNERS });
   const bundle = await signApprovalStatement(statement, { kind: 'key', keyPath: key, passphrase: process.env['VOUCH_KEY_PASSWORD']! });
   const file = join(dir, `op-${n}.sigstore.json`);
   await writeFile(file, `${JSON.stringify(bundle)}\n`);
