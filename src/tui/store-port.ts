@@ -14,7 +14,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { defaultApprovalPath, keySigner, reviewerOfFile, writeVerifiedApproval } from '../core/approval/approve.js';
 import { exceptionLine, exceptionsByOthers } from '../core/approval/exceptions.js';
-import { APPROVAL_FILE_SUFFIX, loadApprovals, verifyApprovalsForImage } from '../core/approval/verify.js';
+import { APPROVAL_FILE_SUFFIX, loadApprovals, trustsIdentity, verifyApprovalsForImage } from '../core/approval/verify.js';
 import { keyNeedsPassphrase } from '../core/approval/key.js';
 import { errorLine, isVouchError } from '../core/errors.js';
 import { addAnnotations, deleteAnnotation, editAnnotation, resolveSubjects, type SubjectSpec } from '../core/review/annotations.js';
@@ -22,7 +22,7 @@ import { checkPins, pinLines } from '../core/review/pin-journal.js';
 import { recheckSession } from '../core/review/session.js';
 import type { SessionWriter } from '../core/review/store.js';
 import type { AnnotationSubject as CoreSubject } from '../core/review/types.js';
-import { loadTrustFile } from '../core/trust/trust-file.js';
+import { loadTrustFile, signerDigests } from '../core/trust/trust-file.js';
 import { sanitizeLine as s } from '../core/util/sanitize.js';
 import type { ReviewModel } from './model.js';
 import { blockersOf, failingResultsDiffer, fromCoreAnnotation, shownImagesDiffer, toCoreSubject } from './session-map.js';
@@ -46,6 +46,8 @@ export interface StorePortOptions {
   insecureRegistries?: string[];
   /** False when the session's results were not refreshed (its release file is gone): nothing it says was recomputed. */
   refreshed?: boolean;
+  /** The reviewer's own trust file (`vouch review --trust`): the record is verified against it, as `vouch approve --trust` does. */
+  trustPath?: string;
 }
 
 function refused(message: string, blockers: Blocker[] = []): ApproveResult {
@@ -172,8 +174,17 @@ export class StoreSessionPort implements SessionPort {
     if (notShown) return refused(`refused: the approval would cover images the workbench does not show: ${notShown}; reopen the workbench; nothing written`);
     const blockers = blockersOf(session, decision);
     if (blockers.length) return refused(`refused: ${blockers.length} blocker${blockers.length === 1 ? '' : 's'}`, blockers);
-    const trust = await loadTrustFile(recheck.release.trust);
-    if (trust.reviewers.length === 0) return refused(`refused: ${trust.path} lists no reviewers; an approval must be signed by a trusted reviewer`);
+    const evidenceTrust = await loadTrustFile(recheck.release.trust);
+    const trust = this.o.trustPath ? await loadTrustFile(this.o.trustPath) : evidenceTrust;
+    // As `vouch approve --trust`: the results were judged under the release's trust file, which must not count signers,
+    // or a baseline signer, that the reviewer's own file does not trust (vouch verify would say TRUST_MISMATCH).
+    if (trust !== evidenceTrust && trust.require.signers !== 'any') {
+      const yours = new Set(signerDigests(trust));
+      if (!signerDigests(evidenceTrust).every((d) => yours.has(d))) return refused(`refused: the release's trust file ${s(evidenceTrust.path)} lists signers ${s(trust.path)} does not; nothing written`);
+      const b = session.baseline;
+      if (b?.identity && !trustsIdentity(trust, b.identity)) return refused(`refused: the baseline was approved by ${s(b.identity)}, whom ${s(trust.path)} does not trust as a reviewer; nothing written`);
+    }
+    if (trust.reviewers.length === 0) return refused(`refused: ${s(trust.path)} lists no reviewers; an approval must be signed by a trusted reviewer`);
     const key = this.o.signingKey;
     if (!key) return refused('no signing key: set one with vouch config set signing.key FILE (vouch key generate makes one)');
     if (!existsSync(key.path)) return refused(`the signing key ${s(key.path)} does not exist: vouch config set signing.key FILE (vouch key generate makes one)`);
@@ -204,7 +215,7 @@ export class StoreSessionPort implements SessionPort {
         foreign: { authors },
       };
     }
-    const written = await writeVerifiedApproval({ session, decision, rationale: req.rationale, reviewer: { name: trustedAs, identity }, trusted: true, signer, trust, evidenceTrust: trust, out, acceptAnnotationsBy: accepted, acceptAnnotationIds: ids });
+    const written = await writeVerifiedApproval({ session, decision, rationale: req.rationale, reviewer: { name: trustedAs, identity }, trusted: true, signer, trust, evidenceTrust, out, acceptAnnotationsBy: accepted, acceptAnnotationIds: ids });
     if (!written.written) return refused(`the signed approval does not verify against ${trust.path}: ${s(written.check.message)} (${written.check.code}); nothing written`);
     // What `vouch verify APPROVAL --image NAME@DIGEST --trust FILE` says for each image.
     const loaded = await loadApprovals([out]);

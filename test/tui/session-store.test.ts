@@ -280,6 +280,23 @@ test('Approve: more exceptions by others than fit: y accepts exactly those shown
   }
 });
 
+test("Approve with the reviewer's own trust file (vouch review --trust): a release trust file with signers it does not list is refused", async () => {
+  const { path, writer } = await session();
+  try {
+    // The reviewer trusts the demo reviewer's key and no image signer; the release's trust file lists the demo CI key.
+    const mine = join(mkdtempSync(join(tmpdir(), 'vouch-own-trust-')), 'trust.yaml');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(mine, `reviewers:\n  - name: ${DEMO_REVIEWER}\n    key: ${join(demo.dir, 'reviewer.pub')}\n`);
+    const port = new StoreSessionPort({ writer, model, author: 'Rita Reviewer <rita@example.com>', signingKey: { path: demo.reviewerKey, passphrase: DEMO_REVIEWER_PASSPHRASE }, releasePath: demo.releaseFile, trustPath: mine });
+    const r = await port.approve({ decision: 'rejected', rationale: 'no' });
+    assert.equal(r.ok, false, r.message);
+    assert.match(r.message, /refused: the release's trust file .* lists signers .*trust\.yaml does not; nothing written/);
+    assert.equal(existsSync(join(path, '..', `shop-2.4.0.${DEMO_REVIEWER}.sigstore.json`)), false);
+  } finally {
+    await writer.close();
+  }
+});
+
 /** Approve works through a recheck and a signature: wait for its frame rather than a fixed time. */
 async function waitFor(t: Awaited<ReturnType<typeof open>>, re: RegExp, ms = 60_000): Promise<string> {
   const t0 = Date.now();

@@ -288,7 +288,7 @@ export async function runReview(refs: string[], flags: ReviewFlags, io: CliIo, t
       }
       model.warnings.push(...warnings.map((x) => sanitizeLine(x)));
       const key = (openPreferences().get('signing.key' as never) as unknown as string | undefined) ?? null;
-      return new StoreSessionPort({ writer, model, author, signingKey: key ? { path: key } : (plan.demoKey ?? null), refreshed, ...(plan.release ? { releasePath: plan.release } : {}), ...(flags.insecureRegistry?.length ? { insecureRegistries: flags.insecureRegistry } : {}) });
+      return new StoreSessionPort({ writer, model, author, signingKey: key ? { path: key } : (plan.demoKey ?? null), refreshed, ...(plan.release ? { releasePath: plan.release } : {}), ...(flags.trust ? { trustPath: flags.trust } : {}), ...(flags.insecureRegistry?.length ? { insecureRegistries: flags.insecureRegistry } : {}) });
     };
     const code = await runWorkbench({ ...start, ...(process.env.VOUCH_TUI_TIMING ? { timingFile: process.env.VOUCH_TUI_TIMING } : {}) }, loader, makePort);
     io.err(`vouch: session ${plan.path}\n`);
