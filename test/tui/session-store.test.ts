@@ -182,13 +182,7 @@ test('Approve: refused with blockers (nothing written); with accepted risks, sig
 test('Approve: exceptions written by someone else are listed with their author; Enter does not accept them, y signs them', async () => {
   const { path, writer, port } = await session();
   try {
-    // Another person's accepted risks (the session file is not trusted input: anyone who can write it can add these).
-    const other = new StoreSessionPort({ writer, model, author: 'Olga Other <olga@example.com>', signingKey: null, releasePath: demo.releaseFile });
-    for (const im of model.images) {
-      for (const r of im.checks) {
-        if (r.status === 'fail' && ['high', 'critical'].includes(r.severity)) await other.annotate({ image: im.name, kind: 'check', value: resultId(r) }, { disposition: 'accepted-risk', text: 'olga says fine' });
-      }
-    }
+    await olgaAcceptsEveryHighResult(writer);
     const t = await open({ model, port, height: 40 });
     let f = await t.press('8');
     f = await waitFor(t, /approved-with-exceptions +allowed/);
@@ -236,12 +230,7 @@ test('Approve refuses a session whose pins differ from what this machine pinned 
 test('Approve: more exceptions by others than fit: y accepts exactly those shown, the hidden ones stay refused and come next; y on the last page signs', async () => {
   const { path, writer, port } = await session();
   try {
-    const other = new StoreSessionPort({ writer, model, author: 'Olga Other <olga@example.com>', signingKey: null, releasePath: demo.releaseFile });
-    for (const im of model.images) {
-      for (const r of im.checks) {
-        if (r.status === 'fail' && ['high', 'critical'].includes(r.severity)) await other.annotate({ image: im.name, kind: 'check', value: resultId(r) }, { disposition: 'accepted-risk', text: 'olga says fine' });
-      }
-    }
+    await olgaAcceptsEveryHighResult(writer);
     const t = await open({ model, port, height: 22 });
     await t.press('8');
     await waitFor(t, /approved-with-exceptions +allowed/);
@@ -296,6 +285,16 @@ test("Approve with the reviewer's own trust file (vouch review --trust): a relea
     await writer.close();
   }
 });
+
+/** Another person's accepted risks on every high/critical result (the session file is not trusted input: anyone who can write it can add these). */
+async function olgaAcceptsEveryHighResult(writer: SessionWriter): Promise<void> {
+  const other = new StoreSessionPort({ writer, model, author: 'Olga Other <olga@example.com>', signingKey: null, releasePath: demo.releaseFile });
+  for (const im of model.images) {
+    for (const r of im.checks) {
+      if (r.status === 'fail' && ['high', 'critical'].includes(r.severity)) await other.annotate({ image: im.name, kind: 'check', value: resultId(r) }, { disposition: 'accepted-risk', text: 'olga says fine' });
+    }
+  }
+}
 
 /** Approve works through a recheck and a signature: wait for its frame rather than a fixed time. */
 async function waitFor(t: Awaited<ReturnType<typeof open>>, re: RegExp, ms = 60_000): Promise<string> {
