@@ -47,6 +47,12 @@ test('stall timeout: no headers, or a body that stops, is a StallError; a slow c
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // Timeouts wide enough that a loaded machine still gets the headers in time where they are sent.
   await assert.rejects(fetchWithStallTimeout(new URL(`${base}/silent`), {}, 300), (e: unknown) => e instanceof StallError && /no response within 0\.3 s/.test(e.message));
+  // A try that starts as the retry budget runs out gets a deadline of exactly one stall: nothing came, and that is
+  // what it says (the deadline, set first, fired first and said "response not complete"). A deadline past the stall
+  // time is still what stops a response that came and trickles.
+  await assert.rejects(fetchWithStallTimeout(new URL(`${base}/silent`), {}, 300, undefined, { deadlineMs: 300 }), (e: unknown) => e instanceof StallError && /^no response within 0\.3 s$/.test(e.message));
+  const trickled = await fetchWithStallTimeout(new URL(`${base}/half`), {}, 500, undefined, { deadlineMs: 300 });
+  await assert.rejects(trickled.arrayBuffer(), (e: unknown) => e instanceof StallError && /^response not complete within 0\.3 s$/.test(e.message));
   const half = await fetchWithStallTimeout(new URL(`${base}/half`), {}, 500);
   await assert.rejects(half.arrayBuffer(), (e: unknown) => e instanceof StallError && /no data within 0\.5 s/.test(e.message));
   // The timer runs only while a read waits on the server: a consumer that pauses longer than the stall time is fine.

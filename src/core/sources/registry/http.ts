@@ -107,6 +107,14 @@ export async function fetchWithStallTimeout(url: URL, init: RequestInit, stallMs
   const onAbort = (): void => ctl.abort(signal!.reason);
   if (signal?.aborted) throw signal.reason;
   signal?.addEventListener('abort', onAbort, { once: true });
+  const secs = `${Number((stallMs / 1000).toFixed(3))} s`;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (what: string): void => {
+    timer = setTimeout(() => ctl.abort(new StallError(`${what} within ${secs}`)), stallMs);
+  };
+  // Armed before the deadline: a try that starts as the budget runs out gets a deadline of exactly one stall, and of
+  // two timers due at the same moment the one set first fires first. Nothing came at all: that is what it says.
+  arm('no response');
   // A stall timer re-armed on every read cannot stop a server that sends a byte just before it fires.
   let deadline: NodeJS.Timeout | undefined;
   if (bound && 'deadlineMs' in bound) {
@@ -121,13 +129,7 @@ export async function fetchWithStallTimeout(url: URL, init: RequestInit, stallMs
     clearTimeout(deadline);
     signal?.removeEventListener('abort', onAbort);
   };
-  const secs = `${Number((stallMs / 1000).toFixed(3))} s`;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (what: string): void => {
-    timer = setTimeout(() => ctl.abort(new StallError(`${what} within ${secs}`)), stallMs);
-  };
   const stalled = (e: unknown): unknown => (ctl.signal.reason instanceof StallError ? ctl.signal.reason : e);
-  arm('no response');
   let res: Response;
   try {
     res = await fetch(url, { ...init, signal: ctl.signal });
