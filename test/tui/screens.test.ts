@@ -209,6 +209,8 @@ test('Findings: annotate an automated finding, re-classify, edit, delete with hi
 test('Approve: blockers listed and approval refused; allowed once the failures carry accepted-risk; rejected always', async () => {
   const t = await open({ height: 40 });
   let f = await t.press('8');
+  // The blockers are computed after the screen mounts (a promise): on a loaded machine the frame can come first.
+  for (let i = 0; i < 100 && /computing…/.test(f); i++) f = await new Promise<string>((r) => setTimeout(() => r(t.frame()), 50));
   assert.match(f, /approved +\d+ blockers/);
   assert.match(f, /rejected +allowed/);
   assert.match(f, /✘ VCH-LP-002 high on api \(\/usr\/bin\/su\)/); // the core's approvalBlockers wording

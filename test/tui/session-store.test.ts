@@ -135,7 +135,9 @@ test('Approve: refused with blockers (nothing written); with accepted risks, sig
   const { path, writer, port } = await session();
   try {
     const t = await open({ model, port, height: 40 });
-    let f = await t.press('8');
+    await t.press('8');
+    // The blockers are computed after the screen mounts (a promise reading the session): wait for them.
+    let f = await waitFor(t, /approved-with-exceptions +\d+ blockers/);
     assert.match(f, /approved-with-exceptions +6 blockers/);
     assert.match(f, /✘ VCH-LP-002 high on api \(\/usr\/bin\/demo-su\)/);
     f = await t.press(KEY.down, KEY.enter);
