@@ -53,7 +53,17 @@ async function ensureFixture(): Promise<{ layout: string; expected: string[] }> 
     await mkdir(work, { recursive: true });
     try {
       const rootfs = join(work, 'rootfs');
-      run(which('debootstrap')!, ['--variant=minbase', SUITE, rootfs, mirror]);
+      // The one test that needs the network (Debian's mirror): a transient mirror error gets two more tries.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          run(which('debootstrap')!, ['--variant=minbase', SUITE, rootfs, mirror]);
+          break;
+        } catch (e) {
+          if (attempt >= 3) throw e;
+          await rm(rootfs, { recursive: true, force: true });
+          await new Promise((r) => setTimeout(r, 5000 * attempt));
+        }
+      }
       const q = spawnSync('dpkg-query', [`--admindir=${join(rootfs, 'var/lib/dpkg')}`, '-W', '-f', '${Package} ${Version}\n'], { maxBuffer: 16 << 20 });
       if (q.status !== 0) throw new Error(`dpkg-query failed: ${String(q.stderr)}`);
       await writeFile(join(work, 'dpkg-query.txt'), q.stdout);
