@@ -92,7 +92,9 @@ test(`crash loop: SIGKILL at random moments (seed ${SEED}, ${JSON.stringify(KILL
       const w = await SessionWriter.open(path);
       assert.deepEqual(readdirSync(dir).filter((f) => LEFTOVER.test(f)), []);
       await w.close();
-      assert.ok(r.acked.length >= KILLS.session / 2, `the children annotated (${r.acked.length} acknowledged)`);
+      // Half the kills are aimed before a child's first save by design, so about half acknowledge; a quarter leaves a
+      // binomial margin on a slow machine and still proves the loop killed after saves, not only before them.
+      assert.ok(r.acked.length >= KILLS.session / 4, `the children annotated (${r.acked.length} acknowledged)`);
       summary.session = { iterations: r.iterations, acked: r.acked.length, childCpuMs: r.childCpuMs };
     }),
 
@@ -123,7 +125,7 @@ test(`crash loop: SIGKILL at random moments (seed ${SEED}, ${JSON.stringify(KILL
       assert.equal(again.cached, true);
       assert.deepEqual(same(again.analysis), same(reference));
       assert.equal(again.analysis.cache?.verification, 'full');
-      assert.ok(r.acked.length >= KILLS.cache / 2, `the children analysed (${r.acked.length} acknowledged)`);
+      assert.ok(r.acked.length >= KILLS.cache / 4, `the children analysed (${r.acked.length} acknowledged)`);
       summary.cache = { iterations: r.iterations, acked: r.acked.length, childCpuMs: r.childCpuMs };
     }),
 
@@ -165,7 +167,7 @@ test(`crash loop: SIGKILL at random moments (seed ${SEED}, ${JSON.stringify(KILL
       const code = await runApprove({ session, decision: 'rejected', key, rationale: 'final', json: true }, { out: () => {}, err: (s) => void (err += s), setExitCode: () => {} });
       assert.equal(code, 0, err);
       assert.deepEqual(readdirSync(dir).filter((f) => LEFTOVER.test(f)), []);
-      assert.ok(r.acked.length >= KILLS.approve / 2, `the children approved (${r.acked.length} acknowledged)`);
+      assert.ok(r.acked.length >= KILLS.approve / 4, `the children approved (${r.acked.length} acknowledged)`);
       summary.approve = { iterations: r.iterations, acked: r.acked.length, childCpuMs: r.childCpuMs };
     }),
 
