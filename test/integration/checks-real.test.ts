@@ -275,7 +275,8 @@ describe('vouch check on real images: exactly the planted findings', () => {
 describe('vouch check: outputs, policy, exit codes', () => {
   it('JSON has exactly the documented shape, results for each image', async () => {
     const { set } = await checkJson([clean.ref, bad.ref, '--trust', trustFile]);
-    assert.deepEqual(Object.keys(set), ['policy', 'trust', 'results', 'warnings', 'images']);
+    assert.deepEqual(Object.keys(set), ['policy', 'trust', 'results', 'warnings', 'images', 'baseline']);
+    assert.equal((set as unknown as { baseline: unknown }).baseline, null, 'no --baseline: null');
     // Each image with where its analysis came from (the cache object inspect prints).
     assert.deepEqual((set as unknown as { images: Array<{ digest: string; cache: { hit: boolean } | null }> }).images.map((i) => [i.digest, typeof i.cache?.hit]), [[clean.digest, 'boolean'], [bad.digest, 'boolean']]);
     assert.equal(set.trust?.file, trustFile);
