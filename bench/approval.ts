@@ -49,10 +49,10 @@ export async function benchApproval(): Promise<ApprovalBench> {
   const cli = process.env.VOUCH_BENCH_CLI ?? join(root, 'dist', 'src', 'cli', 'main.js');
   const dir = await mkdtemp(join(tmpdir(), 'vouch-bench-approval-'));
   try {
-    const env = { VOUCH_CACHE_DIR: join(dir, 'cache'), VOUCH_KEY_PASSWORD: 'bench' };
+    const env = { VOUCH_CACHE_DIR: join(dir, 'cache'), VOUCH_KEY_PASSWORD: 'bench passphrase' };
     // A real session on the demo image (cold once, so that the measured init is the cached one).
     const demo = await ensureDemoImage(env.VOUCH_CACHE_DIR);
-    const key = await generateApprovalKey(join(dir, 'alice'), 'bench');
+    const key = await generateApprovalKey(join(dir, 'alice'), 'bench passphrase');
     await writeFile(join(dir, 'vouch.trust.yaml'), 'reviewers:\n  - {name: alice, key: ./alice.pub}\n');
     await writeFile(join(dir, 'vouch.release.yaml'), `name: demo\nversion: 1.0.0\nimages:\n  app: ${demo.reference}\ntrust: ./vouch.trust.yaml\n`);
     const init = (out: string) => [process.execPath, cli, 'session', 'init', '--release', join(dir, 'vouch.release.yaml'), '--out', join(dir, out), '--json'];
@@ -65,8 +65,8 @@ export async function benchApproval(): Promise<ApprovalBench> {
     const N = 1000;
     const files: Array<{ path: string; bytes: Buffer }> = [];
     for (let i = 0; i < N; i++) {
-      const st = buildApprovalStatement(session, 'rejected', `bench ${i}`, { name: 'alice', identity: `key ${key.keyId}` });
-      const bundle = await signApprovalStatement(st, { kind: 'key', keyPath: key.privatePath, passphrase: 'bench' });
+      const st = buildApprovalStatement(session, 'rejected', `bench ${i}`, { name: 'alice', identity: `key ${key.keyId}` }, { signers: [] });
+      const bundle = await signApprovalStatement(st, { kind: 'key', keyPath: key.privatePath, passphrase: 'bench passphrase' });
       const bytes = Buffer.from(JSON.stringify(bundle));
       files.push({ path: join(dir, `a${i}.sigstore.json`), bytes });
     }
