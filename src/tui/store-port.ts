@@ -14,7 +14,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { defaultApprovalPath, keySigner, reviewerOfFile, writeVerifiedApproval } from '../core/approval/approve.js';
 import { exceptionLine, exceptionsByOthers } from '../core/approval/exceptions.js';
-import { APPROVAL_FILE_SUFFIX, loadApprovals, trustsIdentity, verifyApprovalsForImage } from '../core/approval/verify.js';
+import { APPROVAL_FILE_SUFFIX, evidenceTrustProblem, loadApprovals, verifyApprovalsForImage } from '../core/approval/verify.js';
 import { keyNeedsPassphrase } from '../core/approval/key.js';
 import { errorLine, isVouchError } from '../core/errors.js';
 import { addAnnotations, deleteAnnotation, editAnnotation, resolveSubjects, type SubjectSpec } from '../core/review/annotations.js';
@@ -22,7 +22,7 @@ import { checkPins, pinLines } from '../core/review/pin-journal.js';
 import { recheckSession } from '../core/review/session.js';
 import type { SessionWriter } from '../core/review/store.js';
 import type { AnnotationSubject as CoreSubject } from '../core/review/types.js';
-import { loadTrustFile, signerDigests } from '../core/trust/trust-file.js';
+import { loadTrustFile } from '../core/trust/trust-file.js';
 import { sanitizeLine as s } from '../core/util/sanitize.js';
 import type { ReviewModel } from './model.js';
 import { blockersOf, failingResultsDiffer, fromCoreAnnotation, shownImagesDiffer, toCoreSubject } from './session-map.js';
@@ -178,12 +178,9 @@ export class StoreSessionPort implements SessionPort {
     const trust = this.o.trustPath ? await loadTrustFile(this.o.trustPath) : evidenceTrust;
     // As `vouch approve --trust`: the results were judged under the release's trust file, which must not count signers,
     // or a baseline signer, that the reviewer's own file does not trust (vouch verify would say TRUST_MISMATCH).
-    if (trust !== evidenceTrust && trust.require.signers !== 'any') {
-      const yours = new Set(signerDigests(trust));
-      if (!signerDigests(evidenceTrust).every((d) => yours.has(d))) return refused(`refused: the release's trust file ${s(evidenceTrust.path)} lists signers ${s(trust.path)} does not; nothing written`);
-      const b = session.baseline;
-      if (b?.identity && !trustsIdentity(trust, b.identity)) return refused(`refused: the baseline was approved by ${s(b.identity)}, whom ${s(trust.path)} does not trust as a reviewer; nothing written`);
-    }
+    const problem = evidenceTrustProblem(trust, evidenceTrust, session.baseline);
+    if (problem?.what === 'signers') return refused(`refused: the release's trust file ${s(evidenceTrust.path)} lists signers ${s(trust.path)} does not; nothing written`);
+    if (problem?.what === 'baseline') return refused(`refused: the baseline was approved by ${s(problem.identity)}, whom ${s(trust.path)} does not trust as a reviewer; nothing written`);
     if (trust.reviewers.length === 0) return refused(`refused: ${s(trust.path)} lists no reviewers; an approval must be signed by a trusted reviewer`);
     const key = this.o.signingKey;
     if (!key) return refused('no signing key: set one with vouch config set signing.key FILE (vouch key generate makes one)');

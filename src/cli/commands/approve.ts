@@ -14,13 +14,13 @@ import { defaultApprovalPath, keySigner, reviewerOfFile, trustedReviewerFor, wri
 import { keyNeedsPassphrase } from '../../core/approval/key.js';
 import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, identityTokenFrom, type ApprovalSigner } from '../../core/approval/sign.js';
 import { indexCoverageLines } from '../../core/approval/statement.js';
-import { trustsIdentity } from '../../core/approval/verify.js';
+import { evidenceTrustProblem } from '../../core/approval/verify.js';
 import { VouchError } from '../../core/errors.js';
 import { checkPins, pinLines, recordPins } from '../../core/review/pin-journal.js';
 import { recheckSession } from '../../core/review/session.js';
 import { readSessionFile } from '../../core/review/store.js';
 import { DECISIONS, type Decision, type ReviewSession, type SessionImage } from '../../core/review/types.js';
-import { loadTrustFile, signerDigests } from '../../core/trust/trust-file.js';
+import { loadTrustFile } from '../../core/trust/trust-file.js';
 import { sanitizeLine, sanitizeLine as s, terminalSafeJson } from '../../core/util/sanitize.js';
 import { readPassphrase } from '../passphrase.js';
 import { collect } from '../options.js';
@@ -203,18 +203,18 @@ export async function runApprove(flags: ApproveFlags, io: CliIo): Promise<number
   // signers, `vouch verify` with the reviewer's file would refuse the record (TRUST_MISMATCH): say so now.
   const evidenceTrust = await loadTrustFile(recheck.release.trust);
   const trust = flags.trust ? await loadTrustFile(flags.trust) : evidenceTrust;
-  const yours = new Set(signerDigests(trust));
-  if (!signerDigests(evidenceTrust).every((d) => yours.has(d)) && trust.require.signers !== 'any') {
+  const problem = evidenceTrustProblem(trust, evidenceTrust, session.baseline);
+  if (problem?.what === 'signers') {
     io.err(`vouch: ${decision} refused: the release's trust file ${s(evidenceTrust.path)} lists other signers than ${s(trust.path)}: the session's signature results were judged under signers you do not trust (nothing signed)\n`);
     io.err(`  point the release's trust: at your trust file (or copy its signers), run vouch session init again, review, then approve\n`);
     if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, refused: 'TRUST_MISMATCH', releaseTrust: evidenceTrust.path, trust: trust.path }, 2)}\n`);
     return 1;
   }
   // The baseline was admitted under the release's trust file: its signer must be one of your reviewers too.
-  const base = session.baseline;
-  if (base?.identity && trust !== evidenceTrust && trust.require.signers !== 'any' && !trustsIdentity(trust, base.identity)) {
-    io.err(`vouch: ${decision} refused: the baseline ${s(base.path)} was approved by ${s(base.identity)}, whom ${s(trust.path)} does not trust as a reviewer (the release's trust file ${s(evidenceTrust.path)} does); nothing signed\n`);
-    if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, refused: 'TRUST_MISMATCH', baseline: base.path, identity: base.identity, trust: trust.path }, 2)}\n`);
+  if (problem?.what === 'baseline') {
+    const base = session.baseline!;
+    io.err(`vouch: ${decision} refused: the baseline ${s(base.path)} was approved by ${s(problem.identity)}, whom ${s(trust.path)} does not trust as a reviewer (the release's trust file ${s(evidenceTrust.path)} does); nothing signed\n`);
+    if (flags.json) io.out(`${terminalSafeJson({ ok: false, decision, refused: 'TRUST_MISMATCH', baseline: base.path, identity: problem.identity, trust: trust.path }, 2)}\n`);
     return 1;
   }
   if (trust.reviewers.length === 0) throw new VouchError('INVALID_TRUST_FILE', `${trust.path}: reviewers: none listed; an approval must be signed by a trusted reviewer`);

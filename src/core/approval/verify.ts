@@ -392,6 +392,19 @@ export function requireReasons(
   return out;
 }
 
+/**
+ * Before signing: what `vouch verify` with the reviewer's trust file would refuse (TRUST_MISMATCH) in a record
+ * whose evidence was judged under the release's (`evidence`): signers the reviewer's file does not list, or a
+ * baseline signed by someone it does not trust. Null when there is nothing (or the file says `signers: any`).
+ */
+export function evidenceTrustProblem(trust: TrustFile, evidence: TrustFile, baseline: { identity?: string } | null): { what: 'signers' } | { what: 'baseline'; identity: string } | null {
+  if (trust === evidence || trust.require.signers === 'any') return null;
+  const yours = new Set(signerDigests(trust));
+  if (!signerDigests(evidence).every((d) => yours.has(d))) return { what: 'signers' };
+  if (baseline?.identity && !trustsIdentity(trust, baseline.identity)) return { what: 'baseline', identity: baseline.identity };
+  return null;
+}
+
 /** Whether a recorded signer identity (`key <keyId>`, or `subject (issuer)`) is one of the trust file's reviewers. */
 export function trustsIdentity(trust: TrustFile, identity: string): boolean {
   const key = /^key ([0-9a-f]{64})$/.exec(identity);

@@ -156,8 +156,9 @@ export interface ApprovalRequirements {
   /** Key-signed approvals must carry a transparency log entry too (keyless ones always do). */
   tlog?: boolean;
   /**
-   * `same` (default): an approval counts only if its evidence was judged under the signers this file lists
-   * (its `trust.signers` digest equals signersDigest of this file); `any`: whatever signers the reviewer used.
+   * `same` (default): an approval counts only if its evidence was judged under signers this file lists (its
+   * `trust.signers` digests are among signerDigests of this file) and its baseline's signer is one of this file's
+   * reviewers; `any`: whatever the reviewer's release named.
    */
   signers?: 'same' | 'any';
 }
