@@ -27,12 +27,8 @@ export type Fault =
   | { kind: 'redirect-loop' }
   /** 307 to the same path on another origin (awayHost), which serves it faithfully. */
   | { kind: 'redirect-away' }
-  /**
-   * The same length, one byte flipped (at `at`, default the middle). `holdAfter`: send that many bytes and hold
-   * the rest until the client hangs up, so whatever finds the flip must find it in those bytes (gunzip, the tar
-   * parser), never the digest at the blob's end, however slowly the client reads them.
-   */
-  | { kind: 'flip'; at?: number; holdAfter?: number }
+  /** The same length, one byte flipped (at `at`, default the middle); `pauseAfter`: send that many bytes, wait 200 ms, send the rest. */
+  | { kind: 'flip'; at?: number; pauseAfter?: number }
   /** Nothing at all (no headers), or the headers and `afterBytes` of the body, then silence. */
   | { kind: 'hang'; afterBytes?: number }
   /** The real headers, then the body `bytes` at a time every `everyMs` (never silent long enough to stall). */
@@ -209,11 +205,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         const at = Math.min(fault.at ?? flipped.length >> 1, flipped.length - 1);
         if (at >= 0) flipped[at] = flipped[at]! ^ 0xff;
         res.writeHead(u.status, u.message, u.headers);
-        if (fault.holdAfter === undefined) {
+        if (fault.pauseAfter === undefined) {
           res.end(flipped);
           return;
         }
-        res.write(flipped.subarray(0, fault.holdAfter)); // the rest never comes; close() ends it if the client does not
+        res.write(flipped.subarray(0, fault.pauseAfter));
+        setTimeout(() => res.end(flipped.subarray(fault.pauseAfter)), 200);
         return;
       }
     }

@@ -232,7 +232,7 @@ describe('lying and flaky registries (fault-injecting proxy)', { timeout: 60_000
         layerRule({ kind: 'flip' }, 1),
       ], 3);
       // A flipped byte that trips gunzip before the digest is known: the layer gets its fresh pass all the same.
-      await survives(t, 'inspect', [layerRule({ kind: 'flip', at: 400, holdAfter: 8192 }, 1)]);
+      await survives(t, 'inspect', [layerRule({ kind: 'flip', at: 400, pauseAfter: 8192 }, 1)]);
     });
 
     test('a registry that goes silent (before the headers, and mid-blob) is dropped after the stall timeout and retried', async (t) => {
@@ -294,9 +294,9 @@ describe('lying and flaky registries (fault-injecting proxy)', { timeout: 60_000
       await refuses(t, 'inspect', [layerRule({ kind: 'flip', at: layer.size - 6 })], wrong);
       await refuses(t, 'inspect', [layerRule({ kind: 'flip', at: layer.size - 30 })], wrong);
       const from = proxy.requests.length;
-      await refuses(t, 'inspect', [layerRule({ kind: 'flip', at: 400, holdAfter: 8192 })], new RegExp(`blob ${esc(layer.digest)}.*a corrupt layer; not downloaded again`));
-      // The parser fails first (the rest of the blob is held back until vouch hangs up: its digest is never known);
-      // the layer gets its one fresh pass, which goes the same way: 2 downloads, never a third.
+      await refuses(t, 'inspect', [layerRule({ kind: 'flip', at: 400, pauseAfter: 8192 })], new RegExp(`blob ${esc(layer.digest)}.*a corrupt layer; not downloaded again`));
+      // The parser fails first (the rest of the blob is held back 200 ms); the layer gets its one fresh pass, which
+      // goes the same way: 2 downloads, never a third.
       const gets = proxy.requests.slice(from).filter((r) => r.method === 'GET' && blobPath(layer.digest).test(r.path)).length;
       assert.ok(gets >= 1 && gets <= 2, `${gets} downloads`);
     });
