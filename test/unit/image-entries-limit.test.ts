@@ -39,7 +39,8 @@ test('layers each under the per-layer entries cap, together over the per-image b
   // 101 + 102 + 103 = 306 entries (files plus one folder each).
   const img = await writeRawLayout(join(dir, 'layout'), [gzipLayer(manyFilesTar(100)), gzipLayer(manyFilesTar(101)), gzipLayer(manyFilesTar(102))]);
   // Layer 3 of 3 crosses 250 (101 + 102 + 103); "about 0.0 GB" said nothing at a small limit.
-  const refused = /^vouch: error: layer 2 \(of 3, counted from 0\) sha256:[0-9a-f]{64}: the image's layers hold more than the limit of 250 tar entries per image \(each costs ~600 bytes of memory: about 150 kB at this limit; VOUCH_MAX_IMAGE_ENTRIES raises it\)\n$/;
+  // The layers are walked three at a time: whichever of the last two finishes counting first crosses the budget.
+  const refused = /^vouch: error: layer [12] \(of 3, counted from 0\) sha256:[0-9a-f]{64}: the image's layers hold more than the limit of 250 tar entries per image \(each costs ~600 bytes of memory: about 150 kB at this limit; VOUCH_MAX_IMAGE_ENTRIES raises it\)\n$/;
   const env = { VOUCH_CACHE_DIR: join(dir, 'cache'), VOUCH_MAX_LAYER_ENTRIES: '200' };
   await withEnv({ ...env, VOUCH_MAX_IMAGE_ENTRIES: '250' }, async () => {
     for (const args of [['inspect', img.ref, '--json', '--no-cache'], ['sbom', img.ref, '--json', '--no-cache'], ['inspect', img.ref, '--json'], ['inspect', img.ref, '--json']]) {
